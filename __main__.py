@@ -1,0 +1,5 @@
+"""Entry point of the Pulumi program: all logic lives in the backline_access package."""
+
+from backline_access.program import run
+
+run()

@@ -1,0 +1,169 @@
+"""The BacklineAccess component: turns the plan into Pulumi resources, all parented to it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+import pulumi_azure_native as azure_native
+import pulumi_azuread as azuread
+from pulumi_azure_native import authorization
+
+from .config import AccessConfig, ServicePrincipalConfig, parse_config
+from .plan import AccessPlan, PlannedAssignment, build_plan
+from .preflight import check_clusters, guard_tenant, lookup_service_principal, missing_service_principal_error
+from .roles import BACKLINE_APP_ID
+
+COMPONENT_TYPE = "backline:index:BacklineAccess"
+
+# Everything a customer (or the bash script, or admin consent) may have set on an adopted service
+# principal: adopting it must never change these. Only clientId is ours.
+SERVICE_PRINCIPAL_SETTINGS = [
+    "accountEnabled",
+    "alternativeNames",
+    "appRoleAssignmentRequired",
+    "description",
+    "featureTags",
+    "features",
+    "loginUrl",
+    "notes",
+    "notificationEmailAddresses",
+    "owners",
+    "preferredSingleSignOnMode",
+    "samlSingleSignOn",
+    "tags",
+    "useExisting",
+]
+
+
+class BacklineAccess(pulumi.ComponentResource):
+    """Read-only access for Backline in one Azure tenant: the service principal of Backline's app,
+    Reader on each subscription and Azure Kubernetes Service RBAC Reader on each selected AKS cluster."""
+
+    tenant_id: pulumi.Output[str]
+    subscription_ids: pulumi.Output[str]
+    application_id: pulumi.Output[str]
+    service_principal_object_id: pulumi.Output[str]
+    reader_assignments: pulumi.Output[dict[str, str]]
+    aks_assignments: pulumi.Output[dict[str, str]]
+    admin_consent_url: pulumi.Output[str]
+    verification_commands: pulumi.Output[list[str]]
+
+    def __init__(
+        self,
+        name: str,
+        config: AccessConfig | Mapping[str, Any],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        access = config if isinstance(config, AccessConfig) else parse_config(config)
+        super().__init__(COMPONENT_TYPE, name, None, opts)
+        plan = build_plan(access)
+        for warning in plan.warnings:
+            pulumi.log.warn(warning, resource=self)
+
+        arm = {
+            subscription: azure_native.Provider(
+                f"{name}-arm-{subscription}",
+                subscription_id=subscription,
+                tenant_id=plan.tenant_id,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            for subscription in plan.provider_subscriptions
+        }
+        guard_tenant(plan.tenant_id, next(iter(arm.values())), parent=self)
+        clusters_ready = check_clusters(plan.clusters, arm, access.aks_require_azure_rbac, parent=self)
+        principal_id = self._service_principal(name, access.service_principal, plan, clusters_ready)
+        # Grants wait for the preflight: a failed cluster check registers no assignment at all.
+        grantee = pulumi.Output.all(principal_id, clusters_ready).apply(lambda values: str(values[0]))
+        assignments = {
+            planned: self._assign(name, planned, grantee, arm[planned.subscription_id])
+            for planned in plan.assignments
+        }
+
+        self.tenant_id = pulumi.Output.from_input(plan.tenant_id)
+        self.subscription_ids = pulumi.Output.from_input(plan.subscription_ids_csv)
+        self.application_id = pulumi.Output.from_input(plan.app_id)
+        self.service_principal_object_id = principal_id
+        self.reader_assignments = _assignment_ids(assignments, clusters=False)
+        self.aks_assignments = _assignment_ids(assignments, clusters=True)
+        self.admin_consent_url = pulumi.Output.from_input(plan.admin_consent_url)
+        self.verification_commands = principal_id.apply(plan.verification_commands)
+        self.register_outputs(self.outputs())
+
+    def outputs(self) -> dict[str, pulumi.Output[Any]]:
+        """The stack outputs, under the names the README documents."""
+        return {
+            "tenantId": self.tenant_id,
+            "subscriptionIds": self.subscription_ids,
+            "applicationId": self.application_id,
+            "servicePrincipalObjectId": self.service_principal_object_id,
+            "readerAssignments": self.reader_assignments,
+            "aksAssignments": self.aks_assignments,
+            "adminConsentUrl": self.admin_consent_url,
+            "verificationCommands": self.verification_commands,
+        }
+
+    def _service_principal(
+        self,
+        name: str,
+        settings: ServicePrincipalConfig,
+        plan: AccessPlan,
+        clusters_ready: pulumi.Output[None],
+    ) -> pulumi.Output[str]:
+        if settings.object_id:
+            return pulumi.Output.from_input(settings.object_id)
+        graph = azuread.Provider(
+            f"{name}-graph", tenant_id=plan.tenant_id, opts=pulumi.ResourceOptions(parent=self)
+        )
+        existing = lookup_service_principal(graph, parent=self)
+        if settings.mode == "existing":
+            if existing is None:
+                raise missing_service_principal_error(plan.tenant_id)
+            return pulumi.Output.from_input(existing)
+        principal = azuread.ServicePrincipal(
+            f"{name}-service-principal",
+            client_id=clusters_ready.apply(lambda _: BACKLINE_APP_ID),
+            use_existing=True,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                provider=graph,
+                import_=existing,
+                ignore_changes=SERVICE_PRINCIPAL_SETTINGS,
+                retain_on_delete=not settings.delete_on_destroy,
+            ),
+        )
+        return principal.object_id
+
+    def _assign(
+        self,
+        name: str,
+        planned: PlannedAssignment,
+        grantee: pulumi.Output[str],
+        provider: azure_native.Provider,
+    ) -> authorization.RoleAssignment:
+        return authorization.RoleAssignment(
+            f"{name}-{planned.key}",
+            principal_id=grantee,
+            principal_type=authorization.PrincipalType.SERVICE_PRINCIPAL,
+            role_definition_id=planned.role_definition_id,
+            scope=planned.scope,
+            role_assignment_name=planned.name,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                provider=provider,
+                # The name is derived from the scope, so a replacement reuses it: delete first.
+                delete_before_replace=True,
+            ),
+        )
+
+
+def _assignment_ids(
+    assignments: Mapping[PlannedAssignment, authorization.RoleAssignment], clusters: bool
+) -> pulumi.Output[dict[str, str]]:
+    chosen = {
+        (p.cluster.resource_id if p.cluster else p.subscription_id): resource.id
+        for p, resource in assignments.items()
+        if (p.cluster is not None) == clusters
+    }
+    return pulumi.Output.from_input(chosen)  # type: ignore[arg-type]

@@ -1,0 +1,407 @@
+"""The typed stack config (namespace `backline-access`) and its validation.
+
+Field problems come from pydantic; problems between fields (duplicates, cross references) are found on
+the raw data too, so one run reports everything wrong at once.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
+
+from .identifiers import (
+    ClusterId,
+    cluster_name_problem,
+    guid_problem,
+    parse_cluster_resource_id,
+    resource_group_problem,
+)
+from .problems import (
+    OBJECT_ID_FIX,
+    SUBSCRIPTIONS_FIX,
+    TENANT_FIX,
+    ConfigError,
+    Problem,
+    clusters_fix,
+    format_path,
+)
+
+NAMESPACE = "backline-access"
+
+
+def _guid(fix: str) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        problem = guid_problem(value)
+        if problem:
+            raise PydanticCustomError("guid", problem, {"fix": fix})
+        return value.lower()
+
+    return check
+
+
+def _name(rule: Callable[[str], str | None]) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        problem = rule(value)
+        if problem:
+            raise PydanticCustomError("name", problem)
+        return value
+
+    return check
+
+
+TenantId = Annotated[str, AfterValidator(_guid(TENANT_FIX)), Field(pattern=r"^[0-9a-fA-F-]{36}$")]
+SubscriptionId = Annotated[
+    str, AfterValidator(_guid(SUBSCRIPTIONS_FIX)), Field(pattern=r"^[0-9a-fA-F-]{36}$")
+]
+ObjectId = Annotated[str, AfterValidator(_guid(OBJECT_ID_FIX)), Field(pattern=r"^[0-9a-fA-F-]{36}$")]
+ResourceGroupName = Annotated[str, AfterValidator(_name(resource_group_problem))]
+ClusterName = Annotated[str, AfterValidator(_name(cluster_name_problem))]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        alias_generator=to_camel,
+        validate_by_alias=True,
+        validate_by_name=True,
+    )
+
+
+def _cluster_from_resource_id(value: Any) -> Any:
+    """A cluster may be written as its full resource id; turn that into the mapping form."""
+    if not isinstance(value, str):
+        return value
+    parsed = parse_cluster_resource_id(value)
+    if parsed is None:
+        raise PydanticCustomError(
+            "cluster_id",
+            "is neither an AKS resource id (/subscriptions/<id>/resourceGroups/<rg>/providers/"
+            "Microsoft.ContainerService/managedClusters/<name>) nor a {resourceGroup, name} mapping",
+        )
+    return {"subscription": parsed.subscription, "resourceGroup": parsed.resource_group, "name": parsed.name}
+
+
+class ClusterRef(_Model):
+    """One AKS cluster: `{resourceGroup, name}`, or its full resource id as a string."""
+
+    resource_group: ResourceGroupName = Field(description="The cluster's resource group.")
+    name: ClusterName = Field(description="The cluster's name.")
+    subscription: SubscriptionId | None = Field(
+        default=None,
+        description="Only from a resource id: must be the subscription of the `aks` entry.",
+    )
+
+
+def _reject_all(value: bool) -> bool:
+    if value:
+        raise PydanticCustomError(
+            "aks_all",
+            "is not supported yet (selecting every cluster needs the Azure read side); list the "
+            "clusters under 'clusters' instead",
+        )
+    return value
+
+
+class AksSelection(_Model):
+    """AKS clusters of one subscription that get Azure Kubernetes Service RBAC Reader."""
+
+    subscription: SubscriptionId = Field(description="The subscription that holds the clusters.")
+    clusters: list[Annotated[ClusterRef, BeforeValidator(_cluster_from_resource_id)]] = Field(
+        min_length=1,
+        description="The clusters: `{resourceGroup, name}` mappings or full resource ids.",
+        json_schema_extra={
+            "items": {
+                "oneOf": [
+                    {"$ref": "#/$defs/ClusterRef"},
+                    {
+                        "type": "string",
+                        "pattern": "(?i)^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/"
+                        "Microsoft\\.ContainerService/managedClusters/[^/]+$",
+                    },
+                ]
+            }
+        },
+    )
+    all_clusters: Annotated[bool, AfterValidator(_reject_all)] = Field(
+        default=False,
+        alias="all",
+        description="Not supported yet: every cluster of the subscription. List the clusters instead.",
+    )
+
+    def cluster_ids(self) -> list[ClusterId]:
+        return [ClusterId.of(self.subscription, c.resource_group, c.name) for c in self.clusters]
+
+
+class ServicePrincipalConfig(_Model):
+    """How to get the service principal of Backline's multi-tenant app in this tenant."""
+
+    mode: Literal["ensure", "existing"] = Field(
+        default="ensure",
+        description="ensure: create it if missing, adopt it unchanged if present. existing: only look it up.",
+    )
+    object_id: ObjectId | None = Field(
+        default=None,
+        description="Use this object id and make no Microsoft Graph call at all.",
+    )
+    delete_on_destroy: bool = Field(
+        default=False,
+        description="Delete the service principal on `pulumi destroy` (ensure mode only).",
+    )
+
+    @model_validator(mode="after")
+    def _deletion_needs_ownership(self) -> ServicePrincipalConfig:
+        if self.delete_on_destroy and (self.mode == "existing" or self.object_id):
+            why = "mode is 'existing'" if self.mode == "existing" else "objectId is given"
+            raise PydanticCustomError(
+                "sp_delete",
+                "deleteOnDestroy: true needs mode 'ensure' without objectId ({why}: this stack does not "
+                "manage the service principal)",
+                {"why": why, "at": "deleteOnDestroy"},
+            )
+        return self
+
+
+class AccessConfig(_Model):
+    """The stack config of backline-access: what access Backline gets in one tenant."""
+
+    tenant_id: TenantId = Field(description="The Entra ID tenant (directory) id. Required.")
+    subscriptions: list[SubscriptionId] = Field(
+        default_factory=list, description="Subscriptions where Backline gets Reader."
+    )
+    aks: list[AksSelection] = Field(
+        default_factory=list, description="AKS clusters where Backline gets AKS RBAC Reader."
+    )
+    service_principal: ServicePrincipalConfig = Field(
+        default_factory=ServicePrincipalConfig,
+        description="How the service principal of Backline's app is found or made.",
+    )
+    aks_require_azure_rbac: bool = Field(
+        default=False,
+        description="Fail (instead of warn) when a cluster has Azure RBAC for Kubernetes disabled.",
+    )
+
+    def cluster_ids(self) -> list[ClusterId]:
+        return [cluster for selection in self.aks for cluster in selection.cluster_ids()]
+
+
+CONFIG_KEYS: tuple[str, ...] = tuple(
+    field.alias or name for name, field in AccessConfig.model_fields.items()
+)
+
+
+def parse_config(raw: Mapping[str, Any]) -> AccessConfig:
+    """Validate raw stack config (keys without the namespace) into an AccessConfig.
+    Raises ConfigError carrying every problem found."""
+    problems = _cross_problems(raw)
+    try:
+        config = AccessConfig.model_validate(dict(raw))
+    except ValidationError as error:
+        field_problems = [_problem_from(detail, raw) for detail in error.errors()]
+        raise ConfigError(field_problems + problems) from None
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def config_warnings(config: AccessConfig) -> list[str]:
+    readers = set(config.subscriptions)
+    return [
+        f"aks[{index}].subscription: {selection.subscription} gets no Reader (it is not in "
+        "'subscriptions'): AKS RBAC Reader alone cannot read the cluster's control plane "
+        "(configuration, networking, node pools). Add it to backline-access:subscriptions."
+        for index, selection in enumerate(config.aks)
+        if selection.subscription not in readers
+    ]
+
+
+# --- translating pydantic's errors into problems ---------------------------------------------
+
+_PLAIN_MESSAGES = {
+    "missing": "is required",
+    "list_type": "must be a list",
+    "dict_type": "must be a mapping",
+    "model_type": "must be a mapping",
+    "string_type": "must be a string",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "too_short": "must not be empty",
+}
+
+
+def _problem_from(detail: Any, raw: Mapping[str, Any]) -> Problem:
+    loc: list[str | int] = list(detail["loc"])
+    context = detail.get("ctx") or {}
+    if "at" in context:
+        loc.append(context["at"])
+    kind = detail["type"]
+    path = format_path(loc)
+    if kind == "extra_forbidden":
+        return Problem(path, _unknown_key_message(loc), value=detail["input"])
+    message = _PLAIN_MESSAGES.get(kind) or _soften(detail["msg"])
+    fix = context.get("fix") or _fix_for(loc, raw)
+    value = detail["input"] if kind not in ("missing",) and not isinstance(detail["input"], dict) else None
+    if value is None:
+        return Problem(path, message, fix)
+    return Problem(path, message, fix, value)
+
+
+def _soften(message: str) -> str:
+    return message.replace("Input should be", "must be").replace("Value error, ", "")
+
+
+def _unknown_key_message(loc: list[str | int]) -> str:
+    key = str(loc[-1])
+    known = _known_keys_at(loc[:-1])
+    close = difflib.get_close_matches(key, known, n=1)
+    hint = f"did you mean '{close[0]}'?" if close else f"known keys here: {', '.join(known)}"
+    return f"is not a known key (a typo here would silently grant nothing); {hint}"
+
+
+def _known_keys_at(parent: list[str | int]) -> list[str]:
+    names = [part for part in parent if isinstance(part, str)]
+    model: type[_Model] = AccessConfig
+    if names[:1] == ["aks"]:
+        model = ClusterRef if "clusters" in names else AksSelection
+    elif names[:1] == ["servicePrincipal"]:
+        model = ServicePrincipalConfig
+    return [field.alias or name for name, field in model.model_fields.items()]
+
+
+def _fix_for(loc: list[str | int], raw: Mapping[str, Any]) -> str | None:
+    head = loc[0] if loc else None
+    if head == "tenantId":
+        return TENANT_FIX
+    if head == "subscriptions" or (head == "aks" and loc[-1] == "subscription"):
+        return SUBSCRIPTIONS_FIX
+    if head == "aks":
+        return clusters_fix(_aks_subscription(raw, loc))
+    if head == "servicePrincipal" and "objectId" in loc:
+        return OBJECT_ID_FIX
+    return None
+
+
+def _aks_subscription(raw: Mapping[str, Any], loc: list[str | int]) -> str | None:
+    entries = raw.get("aks")
+    if len(loc) > 1 and isinstance(loc[1], int) and isinstance(entries, list) and loc[1] < len(entries):
+        entry = entries[loc[1]]
+        if isinstance(entry, dict) and isinstance(entry.get("subscription"), str):
+            return str(entry["subscription"])
+    return None
+
+
+# --- problems between fields, found on the raw data --------------------------------------------
+
+
+def _cross_problems(raw: Mapping[str, Any]) -> list[Problem]:
+    problems = _duplicates("subscriptions", _strings(raw.get("subscriptions")), SUBSCRIPTIONS_FIX)
+    entries = raw.get("aks") if isinstance(raw.get("aks"), list) else []
+    assert isinstance(entries, list)
+    aks_subscriptions = [
+        (f"aks[{i}].subscription", e.get("subscription"))
+        for i, e in enumerate(entries)
+        if isinstance(e, dict) and isinstance(e.get("subscription"), str)
+    ]
+    problems += _duplicates("aks", aks_subscriptions, SUBSCRIPTIONS_FIX, "merge their clusters into one entry")
+    problems += _cluster_problems(entries)
+    if not _non_empty(raw.get("subscriptions")) and not _non_empty(raw.get("aks")) and _present(raw):
+        problems.append(
+            Problem(
+                "subscriptions",
+                "nothing to grant: list subscriptions (Reader) and/or aks clusters (AKS RBAC Reader)",
+                SUBSCRIPTIONS_FIX,
+            )
+        )
+    return problems
+
+
+def _present(raw: Mapping[str, Any]) -> bool:
+    return "tenantId" in raw
+
+
+def _non_empty(value: Any) -> bool:
+    return isinstance(value, list) and len(value) > 0
+
+
+def _strings(value: Any) -> list[tuple[str, str]]:
+    if not isinstance(value, list):
+        return []
+    return [(f"subscriptions[{i}]", item) for i, item in enumerate(value) if isinstance(item, str)]
+
+
+def _duplicates(
+    _: str, items: list[tuple[str, str]], fix: str, advice: str = "remove one of them"
+) -> list[Problem]:
+    first_seen: dict[str, str] = {}
+    problems = []
+    for path, value in items:
+        key = value.strip().lower()
+        if key in first_seen:
+            problems.append(
+                Problem(path, f"is listed twice (also at {first_seen[key]}); {advice}", fix, value)
+            )
+        else:
+            first_seen[key] = path
+    return problems
+
+
+def _cluster_problems(entries: list[Any]) -> list[Problem]:
+    problems: list[Problem] = []
+    first_seen: dict[tuple[str, str, str], str] = {}
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict) or not isinstance(entry.get("clusters"), list):
+            continue
+        subscription = str(entry.get("subscription", "")).strip().lower()
+        for j, cluster in enumerate(entry["clusters"]):
+            path = f"aks[{i}].clusters[{j}]"
+            key = _raw_cluster_key(cluster, subscription)
+            if key is None:
+                continue
+            if key[0] != subscription:
+                problems.append(
+                    Problem(
+                        path,
+                        f"is in subscription {key[0]}, not in this entry's subscription {subscription}; "
+                        "move it to an aks entry for its own subscription",
+                        clusters_fix(subscription or None),
+                        cluster,
+                    )
+                )
+            elif key in first_seen:
+                problems.append(
+                    Problem(
+                        path,
+                        f"is listed twice (also at {first_seen[key]}); remove one of them",
+                        clusters_fix(subscription or None),
+                        cluster,
+                    )
+                )
+            else:
+                first_seen[key] = path
+    return problems
+
+
+def _raw_cluster_key(cluster: Any, subscription: str) -> tuple[str, str, str] | None:
+    if isinstance(cluster, str):
+        parsed = parse_cluster_resource_id(cluster)
+        if parsed is None:
+            return None
+        return (parsed.subscription.lower(), parsed.resource_group.lower(), parsed.name.lower())
+    if isinstance(cluster, dict):
+        group, name = cluster.get("resourceGroup"), cluster.get("name")
+        if isinstance(group, str) and isinstance(name, str):
+            return (subscription, group.lower(), name.lower())
+    return None

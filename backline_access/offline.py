@@ -1,0 +1,214 @@
+"""Running the real program under Pulumi's mock engine: no credentials, network or Pulumi CLI.
+
+`FakeAzure` answers what the program asks of Azure; `OfflineAzure`, the default, answers without
+checking anything, and every such answer is recorded so reports can show it as "not checked offline".
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import grpc
+import pulumi
+from pulumi.runtime import settings as runtime_settings
+from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks, set_mocks
+
+PROJECT = "backline-access"
+PLACEHOLDER_OBJECT_ID = "<service principal object id: known after pulumi up>"
+
+GET_CLIENT_CONFIG = "azure-native:authorization:getClientConfig"
+GET_MANAGED_CLUSTER = "azure-native:containerservice:getManagedCluster"
+GET_SERVICE_PRINCIPAL = "azuread:index/getServicePrincipal:getServicePrincipal"
+
+
+@dataclass(frozen=True)
+class Registration:
+    """One resource as the program registered it, with the options a user sees in `pulumi preview`."""
+
+    type: str
+    name: str
+    urn: str
+    parent: str
+    provider: str
+    inputs: dict[str, Any]
+    import_id: str
+    retain_on_delete: bool
+    delete_before_replace: bool
+    ignore_changes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class InvokeCall:
+    token: str
+    args: dict[str, Any]
+    provider: str
+
+
+@dataclass
+class OfflineRun:
+    registrations: list[Registration]
+    invokes: list[InvokeCall]
+    warnings: list[str]
+    outputs: dict[str, Any]
+
+    def of_type(self, type_: str) -> list[Registration]:
+        return [r for r in self.registrations if r.type == type_]
+
+
+class AzureError(Exception):
+    """What a fake raises to answer an invoke with an error, as the real provider would."""
+
+
+class _InvokeFailed(grpc.RpcError):
+    # The engine reports a provider's invoke error as a gRPC error; the SDK turns that into an
+    # exception the program can catch. A plain exception from a mock would instead abort the run.
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self._message = message
+
+    def code(self) -> grpc.StatusCode:
+        return grpc.StatusCode.UNKNOWN
+
+    def details(self) -> str:
+        return self._message
+
+
+class FakeAzure(Mocks):
+    """Answers resources and invokes. Subclasses override `answer_*` to play an Azure estate."""
+
+    def __init__(self) -> None:
+        self.provider_inputs: dict[str, dict[str, Any]] = {}
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        if args.typ.startswith("pulumi:providers:"):
+            self.provider_inputs[args.name] = dict(args.inputs)
+            return f"{args.name}-provider-id", dict(args.inputs)
+        if args.typ == "azuread:index/servicePrincipal:ServicePrincipal":
+            object_id = args.resource_id or self.created_object_id()
+            return object_id, {**args.inputs, "objectId": object_id}
+        if args.typ == "azure-native:authorization:RoleAssignment":
+            inputs = args.inputs
+            assignment_id = (
+                f"{inputs['scope']}/providers/Microsoft.Authorization/roleAssignments/{inputs['roleAssignmentName']}"
+            )
+            return assignment_id, {**inputs, "name": inputs["roleAssignmentName"]}
+        return f"{args.name}-id", dict(args.inputs)
+
+    def call(self, args: MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
+        provider = self.provider_inputs.get(_provider_name(args.provider), {})
+        if args.token == GET_CLIENT_CONFIG:
+            return self.answer_client_config(provider)
+        if args.token == GET_MANAGED_CLUSTER:
+            return self.answer_cluster(provider.get("subscriptionId", ""), args.args)
+        if args.token == GET_SERVICE_PRINCIPAL:
+            return self.answer_service_principal(args.args)
+        raise AzureError(f"{args.token} is not answered offline")
+
+    def created_object_id(self) -> str:
+        return PLACEHOLDER_OBJECT_ID
+
+    def answer_client_config(self, provider: Mapping[str, Any]) -> dict[str, Any]:
+        return {"tenantId": provider.get("tenantId"), "subscriptionId": provider.get("subscriptionId")}
+
+    def answer_cluster(self, subscription_id: str, args: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "id": f"/subscriptions/{subscription_id}/resourceGroups/{args['resourceGroupName']}"
+            f"/providers/Microsoft.ContainerService/managedClusters/{args['resourceName']}",
+            "name": args["resourceName"],
+            "aadProfile": {"managed": True, "enableAzureRBAC": True},
+        }
+
+    def answer_service_principal(self, args: Mapping[str, Any]) -> dict[str, Any]:
+        raise AzureError(f"No service principal found for application ID: {args.get('clientId')!r}")
+
+
+class OfflineAzure(FakeAzure):
+    """The offline plan's Azure: the tenant matches, clusters exist with Azure RBAC on, and the
+    service principal is missing (so `ensure` shows the create). None of it is checked."""
+
+
+def _provider_name(reference: str) -> str:
+    # "urn:pulumi:stack::project::type$pulumi:providers:azure-native::NAME::ID" -> NAME
+    parts = reference.split("::")
+    return parts[-2] if len(parts) >= 2 else ""
+
+
+class RecordingMonitor(MockMonitor):
+    def __init__(self, mocks: Mocks) -> None:
+        super().__init__(mocks)
+        self.registrations: list[Registration] = []
+        self.invokes: list[InvokeCall] = []
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            self.registrations.append(
+                Registration(
+                    type=request.type,
+                    name=request.name,
+                    urn=response.urn,
+                    parent=request.parent,
+                    provider=request.provider,
+                    inputs=pulumi.runtime.rpc.deserialize_properties(request.object),
+                    import_id=request.importId,
+                    retain_on_delete=request.retainOnDelete,
+                    delete_before_replace=request.deleteBeforeReplace,
+                    ignore_changes=tuple(request.ignoreChanges),
+                )
+            )
+        return response
+
+    def Invoke(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        args = pulumi.runtime.rpc.deserialize_properties(request.args)
+        self.invokes.append(InvokeCall(request.tok, dict(args), request.provider))
+        try:
+            return super().Invoke(request)
+        except AzureError as error:
+            raise _InvokeFailed(str(error)) from None
+
+
+class _WarningCollector(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno == logging.WARNING:
+            self.messages.append(record.getMessage())
+
+
+@dataclass
+class _Holder:
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+
+def run_offline(
+    handed_over_config: Mapping[str, str],
+    azure: FakeAzure | None = None,
+    program: Callable[[], Any] | None = None,
+    stack: str = "dev",
+    preview: bool = False,
+) -> OfflineRun:
+    """Run the Pulumi program under mocks with config as the Pulumi CLI hands it over."""
+    from .program import run
+
+    monitor = RecordingMonitor(azure or OfflineAzure())
+    collector = _WarningCollector()
+    logger = logging.getLogger(f"backline_access.offline.{id(monitor)}")
+    logger.propagate = False
+    logger.addHandler(collector)
+    runtime_settings.ROOT.set(None)
+    set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=preview, logger=logger, monitor=monitor)
+    pulumi.runtime.set_all_config(dict(handed_over_config))
+    holder = _Holder()
+
+    @pulumi.runtime.test  # type: ignore[untyped-decorator]
+    def evaluate() -> pulumi.Output[Any]:
+        access = (program or run)()
+        return pulumi.Output.all(**access.outputs()).apply(holder.outputs.update)
+
+    evaluate()
+    return OfflineRun(monitor.registrations, monitor.invokes, collector.messages, holder.outputs)

@@ -1,0 +1,159 @@
+"""Checks against Azure that run before anything is granted: the tenant guard, the service principal
+lookup and the AKS cluster preflight. They use provider invokes, so `pulumi preview` runs them too."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_azure_native as azure_native
+import pulumi_azuread as azuread
+from pulumi_azure_native import authorization, containerservice
+
+from .identifiers import ClusterId
+from .roles import BACKLINE_APP_ID, admin_consent_url
+
+GET_MANAGED_CLUSTER = "azure-native:containerservice:getManagedCluster"
+_NOT_FOUND_MARKERS = ("resourcenotfound", "notfound", "not found", "404", "could not be found")
+
+
+class PreflightError(pulumi.RunError):
+    """Azure is not in a state where access can be granted; nothing was changed."""
+
+
+def guard_tenant(expected_tenant: str, provider: azure_native.Provider, parent: pulumi.Resource) -> None:
+    """Stop before anything is registered when the credentials belong to another tenant."""
+    try:
+        client = authorization.get_client_config(opts=pulumi.InvokeOptions(provider=provider, parent=parent))
+    except Exception as error:  # noqa: BLE001 - any failure to read the credentials is reported the same way
+        raise PreflightError(
+            f"Cannot read the Azure credentials for tenant {expected_tenant}: {error}\n"
+            f"    fix: az login --tenant {expected_tenant} (in CI: set ARM_TENANT_ID and the OIDC "
+            "client of that tenant)"
+        ) from None
+    actual = (client.tenant_id or "").lower()
+    if actual != expected_tenant:
+        raise PreflightError(
+            f"Tenant guard: the Azure credentials belong to tenant {actual or '(unknown)'}, but "
+            f"backline-access:tenantId is {expected_tenant}. Nothing was changed.\n"
+            f"    fix: az login --tenant {expected_tenant} (in CI: ARM_TENANT_ID={expected_tenant}), "
+            "or correct backline-access:tenantId"
+        )
+
+
+def lookup_service_principal(provider: azuread.Provider, parent: pulumi.Resource) -> str | None:
+    """The object id of Backline's service principal in this tenant, or None when it does not exist."""
+    try:
+        found = azuread.get_service_principal(
+            client_id=BACKLINE_APP_ID, opts=pulumi.InvokeOptions(provider=provider, parent=parent)
+        )
+    except Exception as error:  # noqa: BLE001 - classified below, re-raised with the fix
+        if _is_not_found(str(error)):
+            return None
+        raise PreflightError(
+            f"Cannot look up the service principal of app {BACKLINE_APP_ID}: {error}\n"
+            "    fix: the deployer needs Application.Read.All (or Directory.Read.All) in Microsoft Graph; "
+            "or set backline-access:servicePrincipal.objectId to skip Graph entirely "
+            f"(az ad sp show --id {BACKLINE_APP_ID} --query id -o tsv)"
+        ) from None
+    return str(found.object_id).lower()
+
+
+def missing_service_principal_error(tenant_id: str) -> PreflightError:
+    return PreflightError(
+        f"The service principal of Backline's app {BACKLINE_APP_ID} does not exist in tenant {tenant_id}, "
+        "and servicePrincipal.mode is 'existing' (look up only).\n"
+        f"    fix: create it: az ad sp create --id {BACKLINE_APP_ID}\n"
+        f"    or let an admin consent: {admin_consent_url(tenant_id)}\n"
+        "    or set servicePrincipal.mode: ensure to let this stack create it"
+    )
+
+
+@dataclass(frozen=True)
+class ClusterState:
+    cluster: ClusterId
+    azure_rbac: bool | None = None
+    error: str | None = None
+
+    @property
+    def missing(self) -> bool:
+        return self.error is not None and _is_not_found(self.error)
+
+
+def check_clusters(
+    clusters: Sequence[ClusterId],
+    providers: Mapping[str, azure_native.Provider],
+    require_azure_rbac: bool,
+    parent: pulumi.Resource,
+) -> pulumi.Output[None]:
+    """Read every cluster concurrently; warn (or fail) on Azure RBAC off, fail on missing or unreadable
+    clusters. The returned Output gates every grant, so a failed check grants nothing."""
+    reads = [_read_cluster(cluster, providers[cluster.subscription_id], parent) for cluster in clusters]
+
+    async def all_states() -> None:
+        states = await asyncio.gather(*reads)
+        _judge(states, require_azure_rbac, parent)
+
+    return pulumi.Output.from_input(asyncio.ensure_future(all_states()))
+
+
+async def _read_cluster(cluster: ClusterId, provider: azure_native.Provider, parent: pulumi.Resource) -> ClusterState:
+    # invoke_async, not get_managed_cluster_output: the output form turns a failed read into an unhandled
+    # error of the whole program, and we want every cluster's result before judging.
+    try:
+        result = await pulumi.runtime.invoke_async(
+            GET_MANAGED_CLUSTER,
+            {"resourceGroupName": cluster.resource_group, "resourceName": cluster.name},
+            opts=pulumi.InvokeOptions(provider=provider, parent=parent),
+            typ=containerservice.GetManagedClusterResult,
+        )
+    except Exception as error:  # noqa: BLE001 - kept per cluster and judged together
+        return ClusterState(cluster, error=str(error))
+    profile = result.aad_profile if result is not None else None
+    return ClusterState(cluster, azure_rbac=bool(profile and profile.enable_azure_rbac))
+
+
+def rbac_fix(cluster: ClusterId) -> str:
+    return (
+        f"az aks update --subscription {cluster.subscription_id} --resource-group {cluster.resource_group} "
+        f"--name {cluster.name} --enable-azure-rbac"
+    )
+
+
+def _judge(states: Sequence[ClusterState], require_azure_rbac: bool, parent: pulumi.Resource) -> None:
+    errors: list[str] = []
+    for state in states:
+        cluster = state.cluster
+        if state.missing:
+            errors.append(
+                f"AKS cluster '{cluster.name}' (resource group '{cluster.resource_group}', subscription "
+                f"{cluster.subscription_id}) was not found.\n    fix: az aks list --subscription "
+                f'{cluster.subscription_id} --query "[].{{name:name, resourceGroup:resourceGroup}}" -o table'
+            )
+        elif state.error is not None:
+            errors.append(
+                f"AKS cluster '{cluster.name}' (resource group '{cluster.resource_group}') cannot be read: "
+                f"{state.error}\n    fix: the deployer needs Reader (or more) on {cluster.resource_id}"
+            )
+        elif not state.azure_rbac:
+            message = (
+                f"AKS cluster '{cluster.name}' (resource group '{cluster.resource_group}') has Azure RBAC for "
+                "Kubernetes authorization disabled: the AKS RBAC Reader assignment takes effect only once "
+                f"it is enabled.\n    fix: {rbac_fix(cluster)}"
+            )
+            if require_azure_rbac:
+                errors.append(message + "  (aksRequireAzureRbac is true)")
+            else:
+                pulumi.log.warn(message + "\n    The assignment is made now, so enabling it later needs no re-run.",
+                                resource=parent)
+    if errors:
+        raise PreflightError(
+            f"AKS preflight failed for {len(errors)} cluster(s); nothing was granted:\n  - " + "\n  - ".join(errors)
+        )
+
+
+def _is_not_found(message: str) -> bool:
+    lowered = message.lower()
+    return any(marker in lowered for marker in _NOT_FOUND_MARKERS) or "no service principal found" in lowered

@@ -1,0 +1,73 @@
+"""Problems with what a user gave us: a path, the bad value, what is wrong and the command that fixes it.
+
+They stay values until the edge of the program (the CLI or the Pulumi program), where they are printed once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+from .roles import BACKLINE_APP_ID
+
+TENANT_FIX = "az account show --query tenantId -o tsv"
+SUBSCRIPTIONS_FIX = 'az account list --query "[].id" -o tsv'
+OBJECT_ID_FIX = f"az ad sp show --id {BACKLINE_APP_ID} --query id -o tsv"
+_MISSING = object()
+
+
+def clusters_fix(subscription_id: str | None) -> str:
+    target = f" --subscription {subscription_id}" if subscription_id else ""
+    return f'az aks list{target} --query "[].{{name:name, resourceGroup:resourceGroup, id:id}}" -o table'
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    message: str
+    fix: str | None = None
+    value: Any = _MISSING
+
+    def render(self) -> str:
+        shown = "" if self.value is _MISSING else f" {_show(self.value)}"
+        text = f"{self.path}:{shown} {self.message}" if self.path else f"{shown.strip()} {self.message}"
+        return f"{text}\n    fix: {self.fix}" if self.fix else text
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return repr(value)
+    try:
+        return json.dumps(value, sort_keys=True)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def format_path(parts: Iterable[str | int]) -> str:
+    """('aks', 0, 'clusters', 1, 'name') -> 'aks[0].clusters[1].name'."""
+    text = ""
+    for part in parts:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else part
+    return text
+
+
+class ConfigError(pulumi.RunError):
+    """The stack config is invalid. A RunError, so that `pulumi up` prints it without a traceback."""
+
+    def __init__(self, problems: Sequence[Problem], heading: str = "Invalid backline-access stack config") -> None:
+        self.problems = tuple(problems)
+        self.heading = heading
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        count = len(self.problems)
+        lines = [f"{self.heading} ({count} problem{'s' if count != 1 else ''}):"]
+        lines += [f"  - {problem.render()}" for problem in self.problems]
+        return "\n".join(lines)
