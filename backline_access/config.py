@@ -17,12 +17,14 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    WithJsonSchema,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
 from .identifiers import (
+    GUID_PATTERN,
     ClusterId,
     cluster_name_problem,
     guid_problem,
@@ -62,11 +64,10 @@ def _name(rule: Callable[[str], str | None]) -> Callable[[str], str]:
     return check
 
 
-TenantId = Annotated[str, AfterValidator(_guid(TENANT_FIX)), Field(pattern=r"^[0-9a-fA-F-]{36}$")]
-SubscriptionId = Annotated[
-    str, AfterValidator(_guid(SUBSCRIPTIONS_FIX)), Field(pattern=r"^[0-9a-fA-F-]{36}$")
-]
-ObjectId = Annotated[str, AfterValidator(_guid(OBJECT_ID_FIX)), Field(pattern=r"^[0-9a-fA-F-]{36}$")]
+_GUID_SCHEMA = WithJsonSchema({"type": "string", "pattern": GUID_PATTERN})
+TenantId = Annotated[str, AfterValidator(_guid(TENANT_FIX)), _GUID_SCHEMA]
+SubscriptionId = Annotated[str, AfterValidator(_guid(SUBSCRIPTIONS_FIX)), _GUID_SCHEMA]
+ObjectId = Annotated[str, AfterValidator(_guid(OBJECT_ID_FIX)), _GUID_SCHEMA]
 ResourceGroupName = Annotated[str, AfterValidator(_name(resource_group_problem))]
 ClusterName = Annotated[str, AfterValidator(_name(cluster_name_problem))]
 
@@ -93,6 +94,15 @@ def _cluster_from_resource_id(value: Any) -> Any:
             "Microsoft.ContainerService/managedClusters/<name>) nor a {resourceGroup, name} mapping",
         )
     return {"subscription": parsed.subscription, "resourceGroup": parsed.resource_group, "name": parsed.name}
+
+
+CLUSTER_RESOURCE_ID_PATTERN = (
+    "^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\\.ContainerService/managedClusters/[^/]+$"
+)
+
+
+def _items_may_be_resource_ids(schema: dict[str, Any]) -> None:
+    schema["items"] = {"anyOf": [schema["items"], {"type": "string", "pattern": CLUSTER_RESOURCE_ID_PATTERN}]}
 
 
 class ClusterRef(_Model):
@@ -123,18 +133,7 @@ class AksSelection(_Model):
     clusters: list[Annotated[ClusterRef, BeforeValidator(_cluster_from_resource_id)]] = Field(
         min_length=1,
         description="The clusters: `{resourceGroup, name}` mappings or full resource ids.",
-        json_schema_extra={
-            "items": {
-                "oneOf": [
-                    {"$ref": "#/$defs/ClusterRef"},
-                    {
-                        "type": "string",
-                        "pattern": "(?i)^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/"
-                        "Microsoft\\.ContainerService/managedClusters/[^/]+$",
-                    },
-                ]
-            }
-        },
+        json_schema_extra=lambda schema: _items_may_be_resource_ids(schema),
     )
     all_clusters: Annotated[bool, AfterValidator(_reject_all)] = Field(
         default=False,

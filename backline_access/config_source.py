@@ -4,6 +4,7 @@ Pulumi CLI hands it to a program (every value a string; lists and mappings as JS
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,11 @@ PREFIX = f"{NAMESPACE}:"
 
 def raw_config_from_pulumi() -> dict[str, Any]:
     """Every `backline-access:*` key the engine handed over, with structured values decoded."""
-    handed_over = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    return namespace_config({**runtime_config.get_config_env(), **runtime_config.CONFIG.get()})
+
+
+def namespace_config(handed_over: Mapping[str, Any]) -> dict[str, Any]:
+    """The `backline-access:*` keys of handed-over config, without the namespace, values decoded."""
     return {
         key[len(PREFIX) :]: _decode(value)
         for key, value in sorted(handed_over.items())

@@ -6,7 +6,8 @@ import re
 from dataclasses import dataclass
 
 GUID_FORM = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+GUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+_GUID = re.compile(GUID_PATTERN)
 _BARE_HEX = re.compile(r"^[0-9a-fA-F]{32}$")
 
 # Resource group: 1-90 chars of letters, digits, '_', '-', '.', '(' and ')'; must not end in '.'.
