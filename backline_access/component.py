@@ -72,12 +72,10 @@ class BacklineAccess(pulumi.ComponentResource):
             for subscription in plan.provider_subscriptions
         }
         guard_tenant(plan.tenant_id, next(iter(arm.values())), parent=self)
-        clusters_ready = check_clusters(plan.clusters, arm, access.aks_require_azure_rbac, parent=self)
-        principal_id = self._service_principal(name, access.service_principal, plan, clusters_ready)
-        # Grants wait for the preflight: a failed cluster check registers no assignment at all.
-        grantee = pulumi.Output.all(principal_id, clusters_ready).apply(lambda values: str(values[0]))
+        check_clusters(plan.clusters, arm, access.aks_require_azure_rbac, parent=self)
+        principal_id = self._service_principal(name, access.service_principal, plan)
         assignments = {
-            planned: self._assign(name, planned, grantee, arm[planned.subscription_id])
+            planned: self._assign(name, planned, principal_id, arm[planned.subscription_id])
             for planned in plan.assignments
         }
 
@@ -109,7 +107,6 @@ class BacklineAccess(pulumi.ComponentResource):
         name: str,
         settings: ServicePrincipalConfig,
         plan: AccessPlan,
-        clusters_ready: pulumi.Output[None],
     ) -> pulumi.Output[str]:
         if settings.object_id:
             return pulumi.Output.from_input(settings.object_id)
@@ -123,7 +120,7 @@ class BacklineAccess(pulumi.ComponentResource):
             return pulumi.Output.from_input(existing)
         principal = azuread.ServicePrincipal(
             f"{name}-service-principal",
-            client_id=clusters_ready.apply(lambda _: BACKLINE_APP_ID),
+            client_id=BACKLINE_APP_ID,
             use_existing=True,
             opts=pulumi.ResourceOptions(
                 parent=self,

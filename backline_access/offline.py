@@ -81,8 +81,10 @@ class FakeAzure(Mocks):
 
     def __init__(self) -> None:
         self.provider_inputs: dict[str, dict[str, Any]] = {}
+        self.created: list[tuple[str, str]] = []
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        self.created.append((args.typ, args.name))
         if args.typ.startswith("pulumi:providers:"):
             self.provider_inputs[args.name] = dict(args.inputs)
             return f"{args.name}-provider-id", dict(args.inputs)

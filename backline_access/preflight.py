@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_azure_native as azure_native
 import pulumi_azuread as azuread
+from pulumi.runtime.sync_await import _sync_await
 from pulumi_azure_native import authorization, containerservice
 
 from .identifiers import ClusterId
@@ -87,16 +88,15 @@ def check_clusters(
     providers: Mapping[str, azure_native.Provider],
     require_azure_rbac: bool,
     parent: pulumi.Resource,
-) -> pulumi.Output[None]:
-    """Read every cluster concurrently; warn (or fail) on Azure RBAC off, fail on missing or unreadable
-    clusters. The returned Output gates every grant, so a failed check grants nothing."""
-    reads = [_read_cluster(cluster, providers[cluster.subscription_id], parent) for cluster in clusters]
-
-    async def all_states() -> None:
-        states = await asyncio.gather(*reads)
-        _judge(states, require_azure_rbac, parent)
-
-    return pulumi.Output.from_input(asyncio.ensure_future(all_states()))
+) -> None:
+    """Read every cluster concurrently, then judge them together: warn (or fail) on Azure RBAC off,
+    fail on missing or unreadable clusters. It returns only when all reads are done, so a failed check
+    stops the program before any grant or service principal is registered."""
+    if not clusters:
+        return
+    reads = asyncio.gather(*(_read_cluster(c, providers[c.subscription_id], parent) for c in clusters))
+    # The same blocking wait the SDK's synchronous invokes use; the reads themselves run concurrently.
+    _judge(_sync_await(reads), require_azure_rbac, parent)
 
 
 async def _read_cluster(cluster: ClusterId, provider: azure_native.Provider, parent: pulumi.Resource) -> ClusterState:

@@ -1,0 +1,289 @@
+"""The Pulumi program under the mock engine: the resource graph a user sees in `pulumi preview`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from backline_access.offline import (
+    GET_CLIENT_CONFIG,
+    GET_MANAGED_CLUSTER,
+    GET_SERVICE_PRINCIPAL,
+    OfflineRun,
+    Registration,
+)
+from backline_access.preflight import PreflightError
+from conftest import SP_OBJECT_ID, SUB_A, SUB_B, TENANT, Estate
+
+RunStack = Callable[..., OfflineRun]
+
+COMPONENT = "backline:index:BacklineAccess"
+ASSIGNMENT = "azure-native:authorization:RoleAssignment"
+SERVICE_PRINCIPAL = "azuread:index/servicePrincipal:ServicePrincipal"
+ARM_PROVIDER = "pulumi:providers:azure-native"
+GRAPH_PROVIDER = "pulumi:providers:azuread"
+READER_GUID = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
+AKS_READER_GUID = "7f6c6a51-bcf8-42ba-9220-52d62157d7db"
+PROD_ID = f"/subscriptions/{SUB_A}/resourceGroups/rg-prod/providers/Microsoft.ContainerService/managedClusters/aks-prod"
+
+BASIC = f"""
+config:
+  backline-access:tenantId: {TENANT}
+  backline-access:subscriptions: [{SUB_A}, {SUB_B}]
+  backline-access:aks:
+    - subscription: {SUB_A}
+      clusters:
+        - resourceGroup: rg-prod
+          name: aks-prod
+"""
+
+RBAC_ON = {"aadProfile": {"managed": True, "enableAzureRBAC": True}}
+RBAC_OFF = {"aadProfile": {"managed": True, "enableAzureRBAC": False}}
+
+
+def by_name(run: OfflineRun, type_: str) -> dict[str, Registration]:
+    return {r.name: r for r in run.of_type(type_)}
+
+
+def test_grants_reader_per_subscription_and_aks_reader_per_cluster_and_nothing_else(run_stack: RunStack) -> None:
+    run = run_stack(BASIC)
+    assignments = by_name(run, ASSIGNMENT)
+    assert set(assignments) == {
+        f"backline-reader-{SUB_A}",
+        f"backline-reader-{SUB_B}",
+        f"backline-aks-rbac-reader-{SUB_A}-rg-prod-aks-prod",
+    }
+    reader = assignments[f"backline-reader-{SUB_A}"].inputs
+    assert reader == {
+        "principalId": SP_OBJECT_ID,
+        "principalType": "ServicePrincipal",
+        "roleDefinitionId": f"/subscriptions/{SUB_A}/providers/Microsoft.Authorization/roleDefinitions/{READER_GUID}",
+        "scope": f"/subscriptions/{SUB_A}",
+        "roleAssignmentName": reader["roleAssignmentName"],
+    }
+    aks = assignments[f"backline-aks-rbac-reader-{SUB_A}-rg-prod-aks-prod"].inputs
+    assert aks["scope"] == PROD_ID
+    assert aks["roleDefinitionId"].endswith(f"/roleDefinitions/{AKS_READER_GUID}")
+    assert aks["principalType"] == "ServicePrincipal"
+    assert {r.type for r in run.registrations} == {COMPONENT, ARM_PROVIDER, GRAPH_PROVIDER, SERVICE_PRINCIPAL, ASSIGNMENT}
+
+
+def test_every_child_is_parented_to_the_component_and_assignments_use_their_subscription_provider(
+    run_stack: RunStack,
+) -> None:
+    run = run_stack(BASIC)
+    component = run.of_type(COMPONENT)[0]
+    children = [r for r in run.registrations if r.type != COMPONENT]
+    assert all(r.parent == component.urn for r in children)
+    providers = by_name(run, ARM_PROVIDER)
+    assert set(providers) == {f"backline-arm-{SUB_A}", f"backline-arm-{SUB_B}"}
+    for name, provider in providers.items():
+        assert provider.inputs["tenantId"] == TENANT
+        assert provider.inputs["subscriptionId"] == name.removeprefix("backline-arm-")
+    assert by_name(run, GRAPH_PROVIDER)["backline-graph"].inputs["tenantId"] == TENANT
+    for assignment in run.of_type(ASSIGNMENT):
+        subscription = assignment.inputs["scope"].split("/")[2]
+        assert f"backline-arm-{subscription}::" in assignment.provider
+
+
+def test_assignments_are_deleted_on_destroy_and_replaced_delete_first(run_stack: RunStack) -> None:
+    for assignment in run_stack(BASIC).of_type(ASSIGNMENT):
+        assert assignment.retain_on_delete is False
+        assert assignment.delete_before_replace is True
+
+
+def test_assignment_names_are_deterministic_uuid5_of_scope_role_and_app(run_stack: RunStack) -> None:
+    first = {r.name: r.inputs["roleAssignmentName"] for r in run_stack(BASIC).of_type(ASSIGNMENT)}
+    second = {r.name: r.inputs["roleAssignmentName"] for r in run_stack(BASIC).of_type(ASSIGNMENT)}
+    assert first == second
+    assert len(set(first.values())) == 3
+    assert first[f"backline-reader-{SUB_A}"] == "f40834e3-2d96-5052-a205-767dc17e41fd"
+
+
+def test_reordering_and_recasing_the_config_changes_no_resource(run_stack: RunStack) -> None:
+    reordered = f"""
+    config:
+      backline-access:tenantId: {TENANT.upper()}
+      backline-access:subscriptions: [{SUB_B}, {SUB_A.upper()}]
+      backline-access:aks:
+        - subscription: {SUB_A}
+          clusters: ["{PROD_ID.replace('rg-prod', 'RG-Prod')}"]
+    """
+
+    def graph(run: OfflineRun) -> dict[str, dict[str, object]]:
+        return {r.name: r.inputs for r in run.registrations if r.type != COMPONENT}
+
+    assert graph(run_stack(reordered)) == graph(run_stack(BASIC))
+
+
+def test_removing_a_subscription_removes_exactly_its_reader(run_stack: RunStack) -> None:
+    smaller = BASIC.replace(f"[{SUB_A}, {SUB_B}]", f"[{SUB_A}]")
+    before = set(by_name(run_stack(BASIC), ASSIGNMENT))
+    after = set(by_name(run_stack(smaller), ASSIGNMENT))
+    assert before - after == {f"backline-reader-{SUB_B}"}
+
+
+def test_outputs_give_what_the_backline_ui_and_the_verification_need(run_stack: RunStack) -> None:
+    outputs = run_stack(BASIC).outputs
+    assert outputs["tenantId"] == TENANT
+    assert outputs["subscriptionIds"] == f"{SUB_A},{SUB_B}"
+    assert outputs["applicationId"] == "3fc75f55-e53f-4950-9127-665106cded58"
+    assert outputs["servicePrincipalObjectId"] == SP_OBJECT_ID
+    assert set(outputs["readerAssignments"]) == {SUB_A, SUB_B}
+    assert outputs["readerAssignments"][SUB_A].startswith(f"/subscriptions/{SUB_A}/providers/Microsoft.Authorization/roleAssignments/")
+    assert set(outputs["aksAssignments"]) == {PROD_ID}
+    assert outputs["adminConsentUrl"] == (
+        f"https://login.microsoftonline.com/{TENANT}/adminconsent?client_id=3fc75f55-e53f-4950-9127-665106cded58"
+    )
+    assert (
+        f'az role assignment list --scope {PROD_ID} --assignee {SP_OBJECT_ID} --query "[].roleDefinitionName" -o tsv'
+        in outputs["verificationCommands"]
+    )
+    assert (
+        f'az aks show --subscription {SUB_A} --resource-group rg-prod --name aks-prod '
+        '--query "aadProfile.enableAzureRbac"' in outputs["verificationCommands"]
+    )
+
+
+# --- service principal ------------------------------------------------------------------------
+
+
+def test_ensure_creates_a_missing_service_principal_kept_on_destroy(run_stack: RunStack) -> None:
+    principal = run_stack(BASIC, Estate()).of_type(SERVICE_PRINCIPAL)[0]
+    assert principal.inputs == {"clientId": "3fc75f55-e53f-4950-9127-665106cded58", "useExisting": True}
+    assert principal.import_id == ""
+    assert principal.retain_on_delete is True
+    assert "graph::" in principal.provider.split("$")[-1]
+
+
+def test_ensure_adopts_an_existing_service_principal_without_changing_its_settings(run_stack: RunStack) -> None:
+    existing = "44444444-4444-4444-4444-444444444444"
+    run = run_stack(BASIC, Estate(service_principal=existing))
+    principal = run.of_type(SERVICE_PRINCIPAL)[0]
+    assert principal.import_id == existing
+    # Nothing but the client id is declared, and every setting is ignored: adoption PATCHes nothing.
+    assert set(principal.inputs) == {"clientId", "useExisting"}
+    for setting in ("accountEnabled", "appRoleAssignmentRequired", "tags", "description", "owners", "notes"):
+        assert setting in principal.ignore_changes
+    assert principal.retain_on_delete is True
+    assert {a.inputs["principalId"] for a in run.of_type(ASSIGNMENT)} == {existing}
+
+
+def test_delete_on_destroy_lets_destroy_delete_the_service_principal(run_stack: RunStack) -> None:
+    config = BASIC + "  backline-access:servicePrincipal: {deleteOnDestroy: true}\n"
+    assert run_stack(config).of_type(SERVICE_PRINCIPAL)[0].retain_on_delete is False
+
+
+def test_existing_mode_only_looks_up_and_never_manages_the_service_principal(run_stack: RunStack) -> None:
+    existing = "55555555-5555-4555-8555-555555555555"
+    run = run_stack(BASIC + "  backline-access:servicePrincipal: {mode: existing}\n", Estate(service_principal=existing))
+    assert run.of_type(SERVICE_PRINCIPAL) == []
+    assert {a.inputs["principalId"] for a in run.of_type(ASSIGNMENT)} == {existing}
+
+
+def test_existing_mode_fails_clearly_when_the_service_principal_is_missing(run_stack: RunStack) -> None:
+    with pytest.raises(PreflightError) as error:
+        run_stack(BASIC + "  backline-access:servicePrincipal: {mode: existing}\n", Estate())
+    message = str(error.value)
+    assert "does not exist in tenant" in message
+    assert "az ad sp create --id 3fc75f55-e53f-4950-9127-665106cded58" in message
+    assert f"https://login.microsoftonline.com/{TENANT}/adminconsent?client_id=" in message
+
+
+def test_object_id_makes_no_graph_call_and_no_graph_provider(run_stack: RunStack) -> None:
+    given = "66666666-6666-4666-8666-666666666666"
+    run = run_stack(BASIC + f"  backline-access:servicePrincipal: {{objectId: {given}}}\n")
+    assert run.of_type(GRAPH_PROVIDER) == []
+    assert run.of_type(SERVICE_PRINCIPAL) == []
+    assert GET_SERVICE_PRINCIPAL not in {call.token for call in run.invokes}
+    assert {a.inputs["principalId"] for a in run.of_type(ASSIGNMENT)} == {given}
+
+
+def test_a_failing_graph_lookup_explains_the_permission_and_the_object_id_way_out(run_stack: RunStack) -> None:
+    class NoGraphRights(Estate):
+        def answer_service_principal(self, args: dict[str, object]) -> dict[str, object]:  # type: ignore[override]
+            from backline_access.offline import AzureError
+
+            raise AzureError("Authorization_RequestDenied: Insufficient privileges to complete the operation.")
+
+    with pytest.raises(PreflightError, match="Application.Read.All.*servicePrincipal.objectId"):
+        run_stack(BASIC, NoGraphRights())
+
+
+# --- tenant guard -----------------------------------------------------------------------------
+
+
+def test_tenant_guard_stops_before_anything_is_registered(run_stack: RunStack) -> None:
+    other = "77777777-7777-4777-8777-777777777777"
+    estate = Estate(credential_tenant=other)
+    with pytest.raises(PreflightError) as error:
+        run_stack(BASIC, estate)
+    assert granted_or_created(estate) == []
+    message = str(error.value)
+    assert other in message and TENANT in message
+    assert f"az login --tenant {TENANT}" in message
+
+
+def test_tenant_guard_runs_before_any_grant_or_service_principal(run_stack: RunStack) -> None:
+    run = run_stack(BASIC)
+    assert run.invokes[0].token == GET_CLIENT_CONFIG
+    assert len([c for c in run.invokes if c.token == GET_CLIENT_CONFIG]) == 1
+
+
+# --- AKS preflight ----------------------------------------------------------------------------
+
+
+def test_missing_clusters_are_all_named_and_nothing_is_granted(run_stack: RunStack) -> None:
+    config = BASIC.replace(
+        "          name: aks-prod\n",
+        "          name: aks-prod\n        - resourceGroup: rg-prod\n          name: aks-gone\n",
+    )
+    estate = Estate(clusters={"aks-prod": RBAC_ON})
+    with pytest.raises(PreflightError) as error:
+        run_stack(config, estate)
+    message = str(error.value)
+    assert "AKS cluster 'aks-gone' (resource group 'rg-prod'" in message and "was not found" in message
+    assert "aks-prod" not in message
+    assert granted_or_created(estate) == []
+
+
+def granted_or_created(estate: Estate) -> list[str]:
+    return [name for type_, name in estate.created if type_ in (ASSIGNMENT, SERVICE_PRINCIPAL)]
+
+
+def test_cluster_without_azure_rbac_warns_with_the_exact_fix_and_is_still_granted(run_stack: RunStack) -> None:
+    run = run_stack(BASIC, Estate(clusters={"aks-prod": RBAC_OFF}))
+    assert any(
+        f"az aks update --subscription {SUB_A} --resource-group rg-prod --name aks-prod --enable-azure-rbac" in w
+        for w in run.warnings
+    )
+    assert f"backline-aks-rbac-reader-{SUB_A}-rg-prod-aks-prod" in by_name(run, ASSIGNMENT)
+
+
+def test_require_azure_rbac_turns_the_warning_into_an_error(run_stack: RunStack) -> None:
+    estate = Estate(clusters={"aks-prod": {}})
+    with pytest.raises(PreflightError, match="aksRequireAzureRbac"):
+        run_stack(BASIC + "  backline-access:aksRequireAzureRbac: true\n", estate)
+    assert granted_or_created(estate) == []
+
+
+def test_unreadable_cluster_names_the_permission_needed(run_stack: RunStack) -> None:
+    estate = Estate(unreadable={"aks-prod": "Status=403 Code=\"AuthorizationFailed\""})
+    with pytest.raises(PreflightError, match="(?s)cannot be read: .*AuthorizationFailed.*needs Reader"):
+        run_stack(BASIC, estate)
+    assert granted_or_created(estate) == []
+
+
+def test_every_cluster_is_read_once_through_its_subscription_provider(run_stack: RunStack) -> None:
+    run = run_stack(BASIC)
+    reads = [c for c in run.invokes if c.token == GET_MANAGED_CLUSTER]
+    assert [(c.args["resourceGroupName"], c.args["resourceName"]) for c in reads] == [("rg-prod", "aks-prod")]
+    assert f"backline-arm-{SUB_A}::" in reads[0].provider
+
+
+def test_aks_only_subscription_warns_that_reader_is_missing(run_stack: RunStack) -> None:
+    config = BASIC.replace(f"[{SUB_A}, {SUB_B}]", f"[{SUB_B}]")
+    run = run_stack(config)
+    assert any(f"aks[0].subscription: {SUB_A} gets no Reader" in w for w in run.warnings)
+    assert f"backline-arm-{SUB_A}" in by_name(run, ARM_PROVIDER)
