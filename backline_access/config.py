@@ -209,7 +209,8 @@ def parse_config(raw: Mapping[str, Any]) -> AccessConfig:
     try:
         config = AccessConfig.model_validate(dict(raw))
     except ValidationError as error:
-        field_problems = [_problem_from(detail, raw) for detail in error.errors()]
+        details = _without_misspelled_required(error.errors())
+        field_problems = [_problem_from(detail, raw) for detail in details]
         raise ConfigError(field_problems + problems) from None
     if problems:
         raise ConfigError(problems)
@@ -241,6 +242,23 @@ _PLAIN_MESSAGES = {
 }
 
 
+def _without_misspelled_required(details: list[Any]) -> list[Any]:
+    """`nmae: x` yields both "name is required" and "nmae is unknown, did you mean name?": keep the second."""
+    suggested = {
+        (tuple(d["loc"][:-1]), _closest_key(list(d["loc"])))
+        for d in details
+        if d["type"] == "extra_forbidden"
+    }
+    return [
+        d for d in details if not (d["type"] == "missing" and (tuple(d["loc"][:-1]), d["loc"][-1]) in suggested)
+    ]
+
+
+def _closest_key(loc: list[str | int]) -> str | None:
+    close = difflib.get_close_matches(str(loc[-1]), _known_keys_at(loc[:-1]), n=1)
+    return close[0] if close else None
+
+
 def _problem_from(detail: Any, raw: Mapping[str, Any]) -> Problem:
     loc: list[str | int] = list(detail["loc"])
     context = detail.get("ctx") or {}
@@ -263,10 +281,8 @@ def _soften(message: str) -> str:
 
 
 def _unknown_key_message(loc: list[str | int]) -> str:
-    key = str(loc[-1])
-    known = _known_keys_at(loc[:-1])
-    close = difflib.get_close_matches(key, known, n=1)
-    hint = f"did you mean '{close[0]}'?" if close else f"known keys here: {', '.join(known)}"
+    close = _closest_key(loc)
+    hint = f"did you mean '{close}'?" if close else f"known keys here: {', '.join(_known_keys_at(loc[:-1]))}"
     return f"is not a known key (a typo here would silently grant nothing); {hint}"
 
 
@@ -316,7 +332,7 @@ def _cross_problems(raw: Mapping[str, Any]) -> list[Problem]:
     ]
     problems += _duplicates("aks", aks_subscriptions, SUBSCRIPTIONS_FIX, "merge their clusters into one entry")
     problems += _cluster_problems(entries)
-    if not _non_empty(raw.get("subscriptions")) and not _non_empty(raw.get("aks")) and _present(raw):
+    if _empty(raw.get("subscriptions")) and _empty(raw.get("aks")) and _present(raw):
         problems.append(
             Problem(
                 "subscriptions",
@@ -331,8 +347,8 @@ def _present(raw: Mapping[str, Any]) -> bool:
     return "tenantId" in raw
 
 
-def _non_empty(value: Any) -> bool:
-    return isinstance(value, list) and len(value) > 0
+def _empty(value: Any) -> bool:
+    return value is None or value == []
 
 
 def _strings(value: Any) -> list[tuple[str, str]]:

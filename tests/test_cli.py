@@ -1,0 +1,112 @@
+"""`backline-access plan` and `schema`: what a person or a review bot sees, and the exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from backline_access.cli import app
+from conftest import REPO, SUB_A, TENANT
+
+runner = CliRunner()
+
+
+def test_plan_of_the_example_stack_lists_every_grant_and_marks_checks_not_checked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(REPO)
+    result = runner.invoke(app, ["plan", "--stack", "dev"])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert out.count("+ Reader\n") == 2
+    assert out.count("+ Azure Kubernetes Service RBAC Reader\n") == 2
+    assert "roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7" in out
+    assert "ensure: create if missing, adopt unchanged if present" in out
+    assert "tenant guard: the credentials belong to tenant 00000000-0000-0000-0000-000000000000: not checked offline" in out
+    assert "AKS preflight: cluster rg-prod/aks-prod exists and has Azure RBAC for Kubernetes enabled: not checked offline" in out
+    assert "passed" not in out.lower()
+    assert "subscriptionIds: 11111111-1111-1111-1111-111111111111,22222222-2222-2222-2222-222222222222" in out
+
+
+def test_plan_json_is_one_document_with_the_documented_keys(stack_file: Callable[[str], Path]) -> None:
+    path = stack_file(f"""
+    config:
+      backline-access:tenantId: {TENANT}
+      backline-access:subscriptions: [{SUB_A}]
+    """)
+    result = runner.invoke(app, ["plan", "--config", str(path), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert {"tenantId", "applicationId", "servicePrincipal", "assignments", "warnings", "outputs"} <= set(document)
+    assert document["assignments"] == [
+        {
+            "role": "Reader",
+            "roleDefinitionId": f"/subscriptions/{SUB_A}/providers/Microsoft.Authorization/roleDefinitions/"
+            "acdd72a7-3385-48ef-bd42-f606fba81ae7",
+            "scope": f"/subscriptions/{SUB_A}",
+            "principalType": "ServicePrincipal",
+            "name": "f40834e3-2d96-5052-a205-767dc17e41fd",
+            "resourceName": f"backline-reader-{SUB_A}",
+        }
+    ]
+    assert document["servicePrincipal"]["mode"] == "ensure"
+    assert all(check["status"] == "not checked offline" for check in document["checks"])
+    assert document["outputs"]["subscriptionIds"] == SUB_A
+
+
+def test_plan_shows_config_warnings(stack_file: Callable[[str], Path]) -> None:
+    path = stack_file(f"""
+    config:
+      backline-access:tenantId: {TENANT}
+      backline-access:aks:
+        - subscription: {SUB_A}
+          clusters: [{{resourceGroup: rg, name: aks}}]
+    """)
+    result = runner.invoke(app, ["plan", "--config", str(path), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    [warning] = json.loads(result.stdout)["warnings"]
+    assert warning.startswith(f"aks[0].subscription: {SUB_A} gets no Reader")
+
+
+def test_invalid_config_exits_2_with_messages_on_stderr_and_no_traceback(stack_file: Callable[[str], Path]) -> None:
+    path = stack_file("""
+    config:
+      backline-access:tenantId: "{00000000-0000-0000-0000-000000000000}"
+      backline-access:subscriptions: [not-a-guid]
+    """)
+    done = subprocess.run(
+        [sys.executable, "-m", "backline_access", "plan", "--config", str(path)],
+        capture_output=True, text=True, check=False,
+    )
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert "Invalid backline-access stack config (2 problems):" in done.stderr
+    assert "tenantId: '{00000000-0000-0000-0000-000000000000}' has braces" in done.stderr
+    assert "fix: az account list --query \"[].id\" -o tsv" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_missing_stack_file_exits_2_and_says_which_file(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["plan", "--config", str(tmp_path / "Pulumi.nope.yaml")])
+    assert result.exit_code == 2
+    assert "Pulumi.nope.yaml: cannot be read" in result.stderr
+
+
+def test_plan_outside_a_project_says_how_to_point_at_a_stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["plan", "--stack", "prod"])
+    assert result.exit_code == 2
+    assert "needs a Pulumi.yaml" in result.stderr and "--config" in result.stderr
+
+
+def test_schema_command_prints_the_shipped_schema() -> None:
+    result = runner.invoke(app, ["schema"])
+    assert result.exit_code == 0
+    shipped = json.loads((REPO / "backline_access" / "stack-config.schema.json").read_text())
+    assert json.loads(result.stdout) == shipped
