@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -24,7 +24,7 @@ EXIT_INVALID_CONFIG = 2
 EXIT_FAILED = 1
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     text = "text"
     json = "json"
 
@@ -33,9 +33,12 @@ class Format(str, Enum):
 def plan(
     stack: Annotated[str, typer.Option(help="Stack name: reads Pulumi.<stack>.yaml beside Pulumi.yaml.")] = "dev",
     config: Annotated[
-        Path | None, typer.Option("--config", help="A stack config file to read instead of Pulumi.<stack>.yaml.")
+        Path | None,
+        typer.Option("--config", help="A stack config file to read instead of Pulumi.<stack>.yaml."),
     ] = None,
-    output_format: Annotated[Format, typer.Option("--format", help="text for people, json for review bots.")] = Format.text,
+    output_format: Annotated[
+        Format, typer.Option("--format", help="text for people, json for review bots.")
+    ] = Format.text,
 ) -> None:
     """Show exactly what access `pulumi up` would grant, by running the program under Pulumi's mock
     engine: no credentials, no network, no Pulumi CLI. Checks that need Azure are shown as not checked."""
@@ -66,8 +69,12 @@ def _stack_file(stack: str) -> Path:
     for folder in [Path.cwd(), *Path.cwd().parents]:
         if (folder / "Pulumi.yaml").is_file():
             return folder / f"Pulumi.{stack}.yaml"
-    problem = Problem("--stack", f"needs a Pulumi.yaml in {Path.cwd()} or one of its parents", "run from the "
-                      "project folder, or pass --config Pulumi.<stack>.yaml", stack)
+    problem = Problem(
+        "--stack",
+        f"needs a Pulumi.yaml in {Path.cwd()} or one of its parents",
+        "run from the project folder, or pass --config Pulumi.<stack>.yaml",
+        stack,
+    )
     raise ConfigError([problem], heading="No Pulumi project")
 
 

@@ -110,9 +110,7 @@ class BacklineAccess(pulumi.ComponentResource):
     ) -> pulumi.Output[str]:
         if settings.object_id:
             return pulumi.Output.from_input(settings.object_id)
-        graph = azuread.Provider(
-            f"{name}-graph", tenant_id=plan.tenant_id, opts=pulumi.ResourceOptions(parent=self)
-        )
+        graph = azuread.Provider(f"{name}-graph", tenant_id=plan.tenant_id, opts=pulumi.ResourceOptions(parent=self))
         existing = lookup_service_principal(graph, parent=self)
         if settings.mode == "existing":
             if existing is None:
@@ -163,4 +161,4 @@ def _assignment_ids(
         for p, resource in assignments.items()
         if (p.cluster is not None) == clusters
     }
-    return pulumi.Output.from_input(chosen)  # type: ignore[arg-type]
+    return pulumi.Output.from_input(chosen)

@@ -197,9 +197,7 @@ class AccessConfig(_Model):
         return [cluster for selection in self.aks for cluster in selection.cluster_ids()]
 
 
-CONFIG_KEYS: tuple[str, ...] = tuple(
-    field.alias or name for name, field in AccessConfig.model_fields.items()
-)
+CONFIG_KEYS: tuple[str, ...] = tuple(field.alias or name for name, field in AccessConfig.model_fields.items())
 
 
 def parse_config(raw: Mapping[str, Any]) -> AccessConfig:
@@ -245,13 +243,9 @@ _PLAIN_MESSAGES = {
 def _without_misspelled_required(details: list[Any]) -> list[Any]:
     """`nmae: x` yields both "name is required" and "nmae is unknown, did you mean name?": keep the second."""
     suggested = {
-        (tuple(d["loc"][:-1]), _closest_key(list(d["loc"])))
-        for d in details
-        if d["type"] == "extra_forbidden"
+        (tuple(d["loc"][:-1]), _closest_key(list(d["loc"]))) for d in details if d["type"] == "extra_forbidden"
     }
-    return [
-        d for d in details if not (d["type"] == "missing" and (tuple(d["loc"][:-1]), d["loc"][-1]) in suggested)
-    ]
+    return [d for d in details if not (d["type"] == "missing" and (tuple(d["loc"][:-1]), d["loc"][-1]) in suggested)]
 
 
 def _closest_key(loc: list[str | int]) -> str | None:
@@ -326,7 +320,7 @@ def _cross_problems(raw: Mapping[str, Any]) -> list[Problem]:
     entries = raw.get("aks") if isinstance(raw.get("aks"), list) else []
     assert isinstance(entries, list)
     aks_subscriptions = [
-        (f"aks[{i}].subscription", e.get("subscription"))
+        (f"aks[{i}].subscription", str(e["subscription"]))
         for i, e in enumerate(entries)
         if isinstance(e, dict) and isinstance(e.get("subscription"), str)
     ]
@@ -357,17 +351,13 @@ def _strings(value: Any) -> list[tuple[str, str]]:
     return [(f"subscriptions[{i}]", item) for i, item in enumerate(value) if isinstance(item, str)]
 
 
-def _duplicates(
-    _: str, items: list[tuple[str, str]], fix: str, advice: str = "remove one of them"
-) -> list[Problem]:
+def _duplicates(_: str, items: list[tuple[str, str]], fix: str, advice: str = "remove one of them") -> list[Problem]:
     first_seen: dict[str, str] = {}
     problems = []
     for path, value in items:
         key = value.strip().lower()
         if key in first_seen:
-            problems.append(
-                Problem(path, f"is listed twice (also at {first_seen[key]}); {advice}", fix, value)
-            )
+            problems.append(Problem(path, f"is listed twice (also at {first_seen[key]}); {advice}", fix, value))
         else:
             first_seen[key] = path
     return problems

@@ -25,11 +25,7 @@ def raw_config_from_pulumi() -> dict[str, Any]:
 
 def namespace_config(handed_over: Mapping[str, Any]) -> dict[str, Any]:
     """The `backline-access:*` keys of handed-over config, without the namespace, values decoded."""
-    return {
-        key[len(PREFIX) :]: _decode(value)
-        for key, value in sorted(handed_over.items())
-        if key.startswith(PREFIX)
-    }
+    return {key[len(PREFIX) :]: _decode(value) for key, value in sorted(handed_over.items()) if key.startswith(PREFIX)}
 
 
 def _decode(value: Any) -> Any:
@@ -46,8 +42,10 @@ def handed_over_config(stack_file: Path) -> dict[str, str]:
     document = _load_yaml(stack_file)
     config = document.get("config") or {}
     if not isinstance(config, dict):
-        raise ConfigError([Problem("config", "must be a mapping of keys to values", value=config)],
-                          heading=f"Invalid stack file {stack_file}")
+        raise ConfigError(
+            [Problem("config", "must be a mapping of keys to values", value=config)],
+            heading=f"Invalid stack file {stack_file}",
+        )
     return {_namespaced(str(key)): _as_cli_string(value) for key, value in config.items()}
 
 
@@ -55,18 +53,17 @@ def _load_yaml(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
-        raise ConfigError([Problem(str(path), f"cannot be read: {error.strerror}")],
-                          heading="No stack file") from None
+        raise ConfigError([Problem(str(path), f"cannot be read: {error.strerror}")], heading="No stack file") from None
     try:
         document = YAML(typ="safe", pure=True).load(text)
     except YAMLError as error:
-        raise ConfigError([Problem(str(path), f"is not valid YAML: {error}")],
-                          heading="Invalid stack file") from None
+        raise ConfigError([Problem(str(path), f"is not valid YAML: {error}")], heading="Invalid stack file") from None
     if document is None:
         return {}
     if not isinstance(document, dict):
-        raise ConfigError([Problem(str(path), "must be a YAML mapping with a 'config' key")],
-                          heading="Invalid stack file")
+        raise ConfigError(
+            [Problem(str(path), "must be a YAML mapping with a 'config' key")], heading="Invalid stack file"
+        )
     return document
 
 

@@ -45,10 +45,7 @@ def normalize_guid(value: str) -> str:
 
 def resource_group_problem(name: str) -> str | None:
     if not _RESOURCE_GROUP.match(name) or name.endswith("."):
-        return (
-            "is not a valid resource group name (1-90 letters, digits, '_', '-', '.', '(' or ')', "
-            "not ending in '.')"
-        )
+        return "is not a valid resource group name (1-90 letters, digits, '_', '-', '.', '(' or ')', not ending in '.')"
     return None
 
 

@@ -62,7 +62,7 @@ class AzureError(Exception):
     """What a fake raises to answer an invoke with an error, as the real provider would."""
 
 
-class _InvokeFailed(grpc.RpcError):
+class _InvokeFailed(grpc.RpcError):  # type: ignore[misc]
     # The engine reports a provider's invoke error as a gRPC error; the SDK turns that into an
     # exception the program can catch. A plain exception from a mock would instead abort the run.
     def __init__(self, message: str) -> None:
@@ -145,7 +145,7 @@ class RecordingMonitor(MockMonitor):
         self.invokes: list[InvokeCall] = []
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
-        response = super().RegisterResource(request)
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type != "pulumi:pulumi:Stack":
             self.registrations.append(
                 Registration(
@@ -167,7 +167,7 @@ class RecordingMonitor(MockMonitor):
         args = pulumi.runtime.rpc.deserialize_properties(request.args)
         self.invokes.append(InvokeCall(request.tok, dict(args), request.provider))
         try:
-            return super().Invoke(request)
+            return super().Invoke(request)  # type: ignore[no-untyped-call]
         except AzureError as error:
             raise _InvokeFailed(str(error)) from None
 

@@ -77,8 +77,7 @@ def build_plan(config: AccessConfig) -> AccessPlan:
     subscriptions = tuple(sorted(config.subscriptions))
     clusters = tuple(sorted(config.cluster_ids()))
     readers = [
-        PlannedAssignment(READER, subscription, subscription_scope(subscription))
-        for subscription in subscriptions
+        PlannedAssignment(READER, subscription, subscription_scope(subscription)) for subscription in subscriptions
     ]
     aks_readers = [
         PlannedAssignment(AKS_RBAC_READER, cluster.subscription_id, cluster.resource_id, cluster)

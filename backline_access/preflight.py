@@ -146,8 +146,10 @@ def _judge(states: Sequence[ClusterState], require_azure_rbac: bool, parent: pul
             if require_azure_rbac:
                 errors.append(message + "  (aksRequireAzureRbac is true)")
             else:
-                pulumi.log.warn(message + "\n    The assignment is made now, so enabling it later needs no re-run.",
-                                resource=parent)
+                pulumi.log.warn(
+                    message + "\n    The assignment is made now, so enabling it later needs no re-run.",
+                    resource=parent,
+                )
     if errors:
         raise PreflightError(
             f"AKS preflight failed for {len(errors)} cluster(s); nothing was granted:\n  - " + "\n  - ".join(errors)

@@ -103,7 +103,7 @@ def render_text(document: dict[str, Any]) -> str:
     lines += ["", "Checks against Azure:"]
     lines += [f"  ? {c['check']}: {c['status']}" for c in document["checks"]] or ["  (none)"]
     lines += _section("Warnings:", document["warnings"], "  ! ")
-    lines += ["", "Outputs:"] + _outputs(document["outputs"])
+    lines += ["", "Outputs:", *_outputs(document["outputs"])]
     return "\n".join(lines)
 
 

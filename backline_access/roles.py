@@ -19,10 +19,7 @@ class Role:
 
     def definition_id(self, subscription_id: str) -> str:
         """Fully qualified role definition id, as ARM stores it for a scope in `subscription_id`."""
-        return (
-            f"/subscriptions/{subscription_id}/providers/Microsoft.Authorization/"
-            f"roleDefinitions/{self.guid}"
-        )
+        return f"/subscriptions/{subscription_id}/providers/Microsoft.Authorization/roleDefinitions/{self.guid}"
 
 
 READER = Role(name="Reader", guid="acdd72a7-3385-48ef-bd42-f606fba81ae7", key="reader")

@@ -80,7 +80,7 @@ class Estate(FakeAzure):
             return super().answer_cluster(subscription_id, args)
         if name not in self.clusters:
             raise AzureError(
-                f"Status=404 Code=\"ResourceNotFound\" Message=\"The Resource "
+                f'Status=404 Code="ResourceNotFound" Message="The Resource '
                 f"'Microsoft.ContainerService/managedClusters/{name}' was not found.\""
             )
         return self.clusters[name] or {}
@@ -88,5 +88,10 @@ class Estate(FakeAzure):
     def answer_service_principal(self, args: dict[str, object]) -> dict[str, object]:  # type: ignore[override]
         if self.service_principal is None:
             return super().answer_service_principal(args)
-        return {"objectId": self.service_principal, "clientId": args.get("clientId"), "accountEnabled": False,
-                "appRoleAssignmentRequired": True, "tags": ["customer-tag"]}
+        return {
+            "objectId": self.service_principal,
+            "clientId": args.get("clientId"),
+            "accountEnabled": False,
+            "appRoleAssignmentRequired": True,
+            "tags": ["customer-tag"],
+        }

@@ -9,10 +9,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import REPO, SUB_A, TENANT
 from typer.testing import CliRunner
 
 from backline_access.cli import app
-from conftest import REPO, SUB_A, TENANT
 
 runner = CliRunner()
 
@@ -28,8 +28,14 @@ def test_plan_of_the_example_stack_lists_every_grant_and_marks_checks_not_checke
     assert out.count("+ Azure Kubernetes Service RBAC Reader\n") == 2
     assert "roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7" in out
     assert "ensure: create if missing, adopt unchanged if present" in out
-    assert "tenant guard: the credentials belong to tenant 00000000-0000-0000-0000-000000000000: not checked offline" in out
-    assert "AKS preflight: cluster rg-prod/aks-prod exists and has Azure RBAC for Kubernetes enabled: not checked offline" in out
+    assert (
+        "tenant guard: the credentials belong to tenant 00000000-0000-0000-0000-000000000000: not checked offline"
+        in out
+    )
+    assert (
+        "AKS preflight: cluster rg-prod/aks-prod exists and has Azure RBAC for Kubernetes enabled: not checked offline"
+        in out
+    )
     assert "passed" not in out.lower()
     assert "subscriptionIds: 11111111-1111-1111-1111-111111111111,22222222-2222-2222-2222-222222222222" in out
 
@@ -74,7 +80,9 @@ def test_plan_shows_config_warnings(stack_file: Callable[[str], Path]) -> None:
     assert warning.startswith(f"aks[0].subscription: {SUB_A} gets no Reader")
 
 
-def test_invalid_config_exits_2_with_messages_on_stderr_and_no_traceback(stack_file: Callable[[str], Path]) -> None:
+def test_invalid_config_exits_2_with_messages_on_stderr_and_no_traceback(
+    stack_file: Callable[[str], Path],
+) -> None:
     path = stack_file("""
     config:
       backline-access:tenantId: "{00000000-0000-0000-0000-000000000000}"
@@ -82,13 +90,15 @@ def test_invalid_config_exits_2_with_messages_on_stderr_and_no_traceback(stack_f
     """)
     done = subprocess.run(
         [sys.executable, "-m", "backline_access", "plan", "--config", str(path)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == 2
     assert done.stdout == ""
     assert "Invalid backline-access stack config (2 problems):" in done.stderr
     assert "tenantId: '{00000000-0000-0000-0000-000000000000}' has braces" in done.stderr
-    assert "fix: az account list --query \"[].id\" -o tsv" in done.stderr
+    assert 'fix: az account list --query "[].id" -o tsv' in done.stderr
     assert "Traceback" not in done.stderr
 
 

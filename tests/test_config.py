@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from conftest import SUB_A, SUB_B, TENANT
 
 from backline_access.config import AccessConfig, parse_config
 from backline_access.problems import ConfigError
-from conftest import SUB_A, SUB_B, TENANT
 
-CLUSTER_ID = f"/subscriptions/{SUB_A}/resourceGroups/rg-prod/providers/Microsoft.ContainerService/managedClusters/aks-prod"
+CLUSTER_ID = (
+    f"/subscriptions/{SUB_A}/resourceGroups/rg-prod/providers/Microsoft.ContainerService/managedClusters/aks-prod"
+)
 SUBS_FIX = 'az account list --query "[].id" -o tsv'
 TENANT_FIX = "az account show --query tenantId -o tsv"
 
@@ -79,7 +81,8 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str]] = [
         valid(aks=[{"subscription": SUB_A, "clusters": [{"resourceGroup": "rg", "name": "aks_prod-"}]}]),
         "aks[0].clusters[0].name: 'aks_prod-' is not a valid AKS cluster name (1-63 letters, digits, '_' or '-', "
         "starting and ending with a letter or digit)\n"
-        f'    fix: az aks list --subscription {SUB_A} --query "[].{{name:name, resourceGroup:resourceGroup, id:id}}" -o table',
+        f"    fix: az aks list --subscription {SUB_A} "
+        '--query "[].{name:name, resourceGroup:resourceGroup, id:id}" -o table',
     ),
     (
         "resource group ending in a period",
@@ -98,12 +101,24 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str]] = [
     ),
     (
         "same cluster twice, once as id",
-        valid(aks=[{"subscription": SUB_A, "clusters": [{"resourceGroup": "RG-Prod", "name": "aks-prod"}, CLUSTER_ID]}]),
+        valid(
+            aks=[
+                {
+                    "subscription": SUB_A,
+                    "clusters": [{"resourceGroup": "RG-Prod", "name": "aks-prod"}, CLUSTER_ID],
+                }
+            ]
+        ),
         f"aks[0].clusters[1]: '{CLUSTER_ID}' is listed twice (also at aks[0].clusters[0]); remove one of them",
     ),
     (
         "same aks subscription twice",
-        valid(aks=[{"subscription": SUB_A, "clusters": [CLUSTER_ID]}, {"subscription": SUB_A.upper(), "clusters": [{"resourceGroup": "rg", "name": "b"}]}]),
+        valid(
+            aks=[
+                {"subscription": SUB_A, "clusters": [CLUSTER_ID]},
+                {"subscription": SUB_A.upper(), "clusters": [{"resourceGroup": "rg", "name": "b"}]},
+            ]
+        ),
         f"aks[1].subscription: '{SUB_A.upper()}' is listed twice (also at aks[0].subscription); "
         "merge their clusters into one entry",
     ),
@@ -148,7 +163,9 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str]] = [
 ]
 
 
-@pytest.mark.parametrize(("raw", "expected"), [(raw, exp) for _, raw, exp in BAD_CONFIGS], ids=[c[0] for c in BAD_CONFIGS])
+@pytest.mark.parametrize(
+    ("raw", "expected"), [(raw, exp) for _, raw, exp in BAD_CONFIGS], ids=[c[0] for c in BAD_CONFIGS]
+)
 def test_each_bad_config_gets_one_clear_message(raw: dict[str, Any], expected: str) -> None:
     problems = problems_of(raw)
     assert len(problems) == 1, problems
@@ -179,7 +196,15 @@ def test_valid_config_is_normalised_to_lower_case_ids_and_canonical_clusters() -
         valid(
             tenantId=TENANT.upper(),
             subscriptions=[SUB_B, "AAAAAAAA-1111-1111-1111-111111111111"],
-            aks=[{"subscription": SUB_A, "clusters": [CLUSTER_ID.replace("rg-prod", "RG-Prod"), {"resourceGroup": "rg", "name": "Aks2"}]}],
+            aks=[
+                {
+                    "subscription": SUB_A,
+                    "clusters": [
+                        CLUSTER_ID.replace("rg-prod", "RG-Prod"),
+                        {"resourceGroup": "rg", "name": "Aks2"},
+                    ],
+                }
+            ],
         )
     )
     assert config.tenant_id == TENANT

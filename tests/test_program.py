@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from conftest import SP_OBJECT_ID, SUB_A, SUB_B, TENANT, Estate
 
 from backline_access.offline import (
     GET_CLIENT_CONFIG,
@@ -14,7 +15,6 @@ from backline_access.offline import (
     Registration,
 )
 from backline_access.preflight import PreflightError
-from conftest import SP_OBJECT_ID, SUB_A, SUB_B, TENANT, Estate
 
 RunStack = Callable[..., OfflineRun]
 
@@ -46,7 +46,9 @@ def by_name(run: OfflineRun, type_: str) -> dict[str, Registration]:
     return {r.name: r for r in run.of_type(type_)}
 
 
-def test_grants_reader_per_subscription_and_aks_reader_per_cluster_and_nothing_else(run_stack: RunStack) -> None:
+def test_grants_reader_per_subscription_and_aks_reader_per_cluster_and_nothing_else(
+    run_stack: RunStack,
+) -> None:
     run = run_stack(BASIC)
     assignments = by_name(run, ASSIGNMENT)
     assert set(assignments) == {
@@ -66,7 +68,13 @@ def test_grants_reader_per_subscription_and_aks_reader_per_cluster_and_nothing_e
     assert aks["scope"] == PROD_ID
     assert aks["roleDefinitionId"].endswith(f"/roleDefinitions/{AKS_READER_GUID}")
     assert aks["principalType"] == "ServicePrincipal"
-    assert {r.type for r in run.registrations} == {COMPONENT, ARM_PROVIDER, GRAPH_PROVIDER, SERVICE_PRINCIPAL, ASSIGNMENT}
+    assert {r.type for r in run.registrations} == {
+        COMPONENT,
+        ARM_PROVIDER,
+        GRAPH_PROVIDER,
+        SERVICE_PRINCIPAL,
+        ASSIGNMENT,
+    }
 
 
 def test_every_child_is_parented_to_the_component_and_assignments_use_their_subscription_provider(
@@ -108,7 +116,7 @@ def test_reordering_and_recasing_the_config_changes_no_resource(run_stack: RunSt
       backline-access:subscriptions: [{SUB_B}, {SUB_A.upper()}]
       backline-access:aks:
         - subscription: {SUB_A}
-          clusters: ["{PROD_ID.replace('rg-prod', 'RG-Prod')}"]
+          clusters: ["{PROD_ID.replace("rg-prod", "RG-Prod")}"]
     """
 
     def graph(run: OfflineRun) -> dict[str, dict[str, object]]:
@@ -131,7 +139,9 @@ def test_outputs_give_what_the_backline_ui_and_the_verification_need(run_stack: 
     assert outputs["applicationId"] == "3fc75f55-e53f-4950-9127-665106cded58"
     assert outputs["servicePrincipalObjectId"] == SP_OBJECT_ID
     assert set(outputs["readerAssignments"]) == {SUB_A, SUB_B}
-    assert outputs["readerAssignments"][SUB_A].startswith(f"/subscriptions/{SUB_A}/providers/Microsoft.Authorization/roleAssignments/")
+    assert outputs["readerAssignments"][SUB_A].startswith(
+        f"/subscriptions/{SUB_A}/providers/Microsoft.Authorization/roleAssignments/"
+    )
     assert set(outputs["aksAssignments"]) == {PROD_ID}
     assert outputs["adminConsentUrl"] == (
         f"https://login.microsoftonline.com/{TENANT}/adminconsent?client_id=3fc75f55-e53f-4950-9127-665106cded58"
@@ -141,7 +151,7 @@ def test_outputs_give_what_the_backline_ui_and_the_verification_need(run_stack: 
         in outputs["verificationCommands"]
     )
     assert (
-        f'az aks show --subscription {SUB_A} --resource-group rg-prod --name aks-prod '
+        f"az aks show --subscription {SUB_A} --resource-group rg-prod --name aks-prod "
         '--query "aadProfile.enableAzureRbac"' in outputs["verificationCommands"]
     )
 
@@ -157,7 +167,9 @@ def test_ensure_creates_a_missing_service_principal_kept_on_destroy(run_stack: R
     assert "graph::" in principal.provider.split("$")[-1]
 
 
-def test_ensure_adopts_an_existing_service_principal_without_changing_its_settings(run_stack: RunStack) -> None:
+def test_ensure_adopts_an_existing_service_principal_without_changing_its_settings(
+    run_stack: RunStack,
+) -> None:
     existing = "44444444-4444-4444-4444-444444444444"
     run = run_stack(BASIC, Estate(service_principal=existing))
     principal = run.of_type(SERVICE_PRINCIPAL)[0]
@@ -177,7 +189,9 @@ def test_delete_on_destroy_lets_destroy_delete_the_service_principal(run_stack: 
 
 def test_existing_mode_only_looks_up_and_never_manages_the_service_principal(run_stack: RunStack) -> None:
     existing = "55555555-5555-4555-8555-555555555555"
-    run = run_stack(BASIC + "  backline-access:servicePrincipal: {mode: existing}\n", Estate(service_principal=existing))
+    run = run_stack(
+        BASIC + "  backline-access:servicePrincipal: {mode: existing}\n", Estate(service_principal=existing)
+    )
     assert run.of_type(SERVICE_PRINCIPAL) == []
     assert {a.inputs["principalId"] for a in run.of_type(ASSIGNMENT)} == {existing}
 
@@ -200,14 +214,16 @@ def test_object_id_makes_no_graph_call_and_no_graph_provider(run_stack: RunStack
     assert {a.inputs["principalId"] for a in run.of_type(ASSIGNMENT)} == {given}
 
 
-def test_a_failing_graph_lookup_explains_the_permission_and_the_object_id_way_out(run_stack: RunStack) -> None:
+def test_a_failing_graph_lookup_explains_the_permission_and_the_object_id_way_out(
+    run_stack: RunStack,
+) -> None:
     class NoGraphRights(Estate):
         def answer_service_principal(self, args: dict[str, object]) -> dict[str, object]:  # type: ignore[override]
             from backline_access.offline import AzureError
 
             raise AzureError("Authorization_RequestDenied: Insufficient privileges to complete the operation.")
 
-    with pytest.raises(PreflightError, match="Application.Read.All.*servicePrincipal.objectId"):
+    with pytest.raises(PreflightError, match=r"Application\.Read\.All.*servicePrincipal\.objectId"):
         run_stack(BASIC, NoGraphRights())
 
 
@@ -252,7 +268,9 @@ def granted_or_created(estate: Estate) -> list[str]:
     return [name for type_, name in estate.created if type_ in (ASSIGNMENT, SERVICE_PRINCIPAL)]
 
 
-def test_cluster_without_azure_rbac_warns_with_the_exact_fix_and_is_still_granted(run_stack: RunStack) -> None:
+def test_cluster_without_azure_rbac_warns_with_the_exact_fix_and_is_still_granted(
+    run_stack: RunStack,
+) -> None:
     run = run_stack(BASIC, Estate(clusters={"aks-prod": RBAC_OFF}))
     assert any(
         f"az aks update --subscription {SUB_A} --resource-group rg-prod --name aks-prod --enable-azure-rbac" in w
@@ -269,8 +287,8 @@ def test_require_azure_rbac_turns_the_warning_into_an_error(run_stack: RunStack)
 
 
 def test_unreadable_cluster_names_the_permission_needed(run_stack: RunStack) -> None:
-    estate = Estate(unreadable={"aks-prod": "Status=403 Code=\"AuthorizationFailed\""})
-    with pytest.raises(PreflightError, match="(?s)cannot be read: .*AuthorizationFailed.*needs Reader"):
+    estate = Estate(unreadable={"aks-prod": 'Status=403 Code="AuthorizationFailed"'})
+    with pytest.raises(PreflightError, match=r"(?s)cannot be read: .*AuthorizationFailed.*needs Reader"):
         run_stack(BASIC, estate)
     assert granted_or_created(estate) == []
 

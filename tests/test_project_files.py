@@ -8,12 +8,12 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from conftest import REPO
 from ruamel.yaml import YAML
 
 from backline_access.config import AccessConfig, parse_config
 from backline_access.config_source import handed_over_config, namespace_config
 from backline_access.schema import SCHEMA_FILE, stack_file_schema
-from conftest import REPO
 
 
 def yaml_file(path: Path) -> dict[str, object]:
@@ -38,8 +38,18 @@ def test_example_stack_validates_against_the_schema_and_the_models() -> None:
 
 def test_example_stack_shows_every_key() -> None:
     text = (REPO / "Pulumi.dev.yaml").read_text(encoding="utf-8")
-    for key in ("tenantId", "subscriptions", "aks", "servicePrincipal", "aksRequireAzureRbac",
-                "mode", "objectId", "deleteOnDestroy", "resourceGroup", "clusters"):
+    for key in (
+        "tenantId",
+        "subscriptions",
+        "aks",
+        "servicePrincipal",
+        "aksRequireAzureRbac",
+        "mode",
+        "objectId",
+        "deleteOnDestroy",
+        "resourceGroup",
+        "clusters",
+    ):
         assert f"{key}:" in text, key
 
 
@@ -48,9 +58,17 @@ def test_example_stack_shows_every_key() -> None:
     [
         {"config": {"backline-access:subscripton": []}},
         {"config": {"backline-access:tenantId": "{x}"}},
-        {"config": {"backline-access:tenantId": "00000000-0000-0000-0000-000000000000",
-                    "backline-access:aks": [{"subscription": "00000000-0000-0000-0000-000000000000",
-                                             "clusters": [{"resourceGroup": "rg"}]}]}},
+        {
+            "config": {
+                "backline-access:tenantId": "00000000-0000-0000-0000-000000000000",
+                "backline-access:aks": [
+                    {
+                        "subscription": "00000000-0000-0000-0000-000000000000",
+                        "clusters": [{"resourceGroup": "rg"}],
+                    }
+                ],
+            }
+        },
     ],
 )
 def test_schema_rejects_what_the_program_rejects(bad: dict[str, object]) -> None:
@@ -59,7 +77,12 @@ def test_schema_rejects_what_the_program_rejects(bad: dict[str, object]) -> None
 
 
 def test_schema_allows_other_namespaces() -> None:
-    ok = {"config": {"backline-access:tenantId": "00000000-0000-0000-0000-000000000000", "azure-native:location": "x"}}
+    ok = {
+        "config": {
+            "backline-access:tenantId": "00000000-0000-0000-0000-000000000000",
+            "azure-native:location": "x",
+        }
+    }
     jsonschema.validate(ok, stack_file_schema(), cls=jsonschema.Draft202012Validator)
 
 

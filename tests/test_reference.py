@@ -10,11 +10,11 @@ from typing import Any
 
 import jsonschema
 import pytest
+from conftest import REPO, SUB_A, TENANT, Estate
 from ruamel.yaml import YAML
 
 from backline_access.offline import OfflineRun
 from backline_access.roles import AKS_RBAC_READER, READER
-from conftest import REPO, SUB_A, TENANT, Estate
 
 RunStack = Callable[..., OfflineRun]
 ASSIGNMENT = "azure-native:authorization:RoleAssignment"
@@ -57,7 +57,10 @@ def test_assignment_names_and_scopes_have_the_shape_of_the_arm_examples(referenc
     example = load(reference / "azure/authorization/examples/RoleAssignments_CreateForResource.json")
     created = example["responses"]["201"]["body"]
     # The example's id is <scope>/providers/Microsoft.Authorization/roleAssignments/<name>; ours must be too.
-    assert created["id"] == f"{created['properties']['scope']}/providers/Microsoft.Authorization/roleAssignments/{created['name']}"
+    assert (
+        created["id"]
+        == f"{created['properties']['scope']}/providers/Microsoft.Authorization/roleAssignments/{created['name']}"
+    )
     run = run_stack(CONFIG)
     for assignment in run.of_type(ASSIGNMENT):
         inputs = assignment.inputs
@@ -70,7 +73,9 @@ def test_assignment_names_and_scopes_have_the_shape_of_the_arm_examples(referenc
     }
 
 
-@pytest.mark.parametrize(("role", "file"), [(READER, "Reader.json"), (AKS_RBAC_READER, "AzureKubernetesServiceRBACReader.json")])
+@pytest.mark.parametrize(
+    ("role", "file"), [(READER, "Reader.json"), (AKS_RBAC_READER, "AzureKubernetesServiceRBACReader.json")]
+)
 def test_role_ids_and_names_match_the_built_in_definitions(reference: Path, role: Any, file: str) -> None:
     definition = load(reference / "azure/builtin-roles" / file)
     assert definition["name"] == role.guid
@@ -90,7 +95,9 @@ def as_invoke_result(arm_body: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in arm_body.items() if k != "properties"} | arm_body.get("properties", {})
 
 
-def test_a_cluster_shaped_like_the_rbac_example_passes_the_preflight_quietly(reference: Path, run_stack: RunStack) -> None:
+def test_a_cluster_shaped_like_the_rbac_example_passes_the_preflight_quietly(
+    reference: Path, run_stack: RunStack
+) -> None:
     example = load(reference / "azure/containerservice/ManagedClustersCreate_UpdateWithEnableAzureRBAC.json")
     cluster = example["responses"]["200"]["body"]
     assert cluster["properties"]["aadProfile"]["enableAzureRBAC"] is True
@@ -117,5 +124,8 @@ def test_pulumi_yaml_validates_against_the_pulumi_project_schema(reference: Path
 def test_a_broken_pulumi_yaml_would_fail_that_schema(reference: Path) -> None:
     schema = load(reference / "pulumi/project.json")
     with pytest.raises(jsonschema.ValidationError):
-        jsonschema.validate({"name": "backline-access", "runtime": 42}, schema,
-                            cls=jsonschema.validators.validator_for(schema))
+        jsonschema.validate(
+            {"name": "backline-access", "runtime": 42},
+            schema,
+            cls=jsonschema.validators.validator_for(schema),
+        )

@@ -1,0 +1,137 @@
+"""How the program scales under Pulumi's mock engine: 1,000 subscriptions and 3,000 clusters.
+
+Prints wall time and peak RSS of the real program, of a bare loop that registers the same number of
+RoleAssignments with no logic, their ratio (target <= 1.3) and the growth from half to full size
+(target <= 2.2x time for 2x input). Each measurement runs in its own process so RSS is its own.
+
+    python benchmarks/plan_scale.py            # full size and half size
+    python benchmarks/plan_scale.py --subscriptions 200 --clusters 600
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout, installed or not
+
+TENANT = "00000000-0000-0000-0000-000000000000"
+
+
+def subscription(index: int) -> str:
+    return f"{index:08x}-0000-4000-8000-000000000000"
+
+
+def handed_over(subscriptions: int, clusters: int) -> dict[str, str]:
+    subs = [subscription(i) for i in range(subscriptions)]
+    per_sub: dict[str, list[dict[str, str]]] = {}
+    for i in range(clusters):
+        per_sub.setdefault(subs[i % subscriptions], []).append({"resourceGroup": f"rg-{i}", "name": f"aks-{i}"})
+    aks = [{"subscription": sub, "clusters": cl} for sub, cl in per_sub.items()]
+    return {
+        "backline-access:tenantId": TENANT,
+        "backline-access:subscriptions": json.dumps(subs),
+        "backline-access:aks": json.dumps(aks),
+    }
+
+
+def measure_program(subscriptions: int, clusters: int) -> float:
+    import backline_access.program  # noqa: F401 - imports are not what is measured (the bare loop's are not either)
+    from backline_access.offline import run_offline
+
+    config = handed_over(subscriptions, clusters)
+    start = time.perf_counter()
+    run = run_offline(config)
+    elapsed = time.perf_counter() - start
+    assignments = [r for r in run.registrations if r.type == "azure-native:authorization:RoleAssignment"]
+    assert len(assignments) == subscriptions + clusters, len(assignments)
+    return elapsed
+
+
+def measure_bare_loop(subscriptions: int, clusters: int) -> float:
+    import pulumi
+    from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs, Mocks, set_mocks
+    from pulumi_azure_native import authorization
+
+    class Bare(Mocks):
+        def new_resource(self, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
+            return f"{args.name}-id", dict(args.inputs)
+
+        def call(self, args: MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
+            return {}
+
+    set_mocks(Bare(), project="backline-access", stack="bench", preview=False)
+    count = subscriptions + clusters
+
+    @pulumi.runtime.test  # type: ignore[untyped-decorator]
+    def register() -> pulumi.Output[Any]:
+        made = [
+            authorization.RoleAssignment(
+                f"ra-{i}",
+                principal_id="p",
+                principal_type="ServicePrincipal",
+                role_definition_id="r",
+                scope=f"/subscriptions/{i}",
+                role_assignment_name=f"n-{i}",
+            )
+            for i in range(count)
+        ]
+        return pulumi.Output.all(*[m.id for m in made])
+
+    start = time.perf_counter()
+    register()
+    return time.perf_counter() - start
+
+
+def child(case: str, subscriptions: int, clusters: int) -> None:
+    measure = measure_program if case == "program" else measure_bare_loop
+    elapsed = measure(subscriptions, clusters)
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": elapsed, "peak_rss_mib": peak_mib}))
+
+
+def run_child(case: str, subscriptions: int, clusters: int) -> dict[str, float]:
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", case, "--subscriptions", str(subscriptions), "--clusters", str(clusters)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def report(subscriptions: int, clusters: int) -> float:
+    program = run_child("program", subscriptions, clusters)
+    bare = run_child("bare", subscriptions, clusters)
+    ratio = program["seconds"] / bare["seconds"]
+    print(
+        f"{subscriptions:>5} subscriptions, {clusters:>5} clusters: program {program['seconds']:.2f} s "
+        f"(peak RSS {program['peak_rss_mib']:.0f} MiB), bare loop {bare['seconds']:.2f} s "
+        f"(peak RSS {bare['peak_rss_mib']:.0f} MiB), ratio {ratio:.2f} (target <= 1.3)"
+    )
+    return program["seconds"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--subscriptions", type=int, default=1000)
+    parser.add_argument("--clusters", type=int, default=3000)
+    parser.add_argument("--child", choices=["program", "bare"])
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.subscriptions, args.clusters)
+        return
+    half = report(args.subscriptions // 2, args.clusters // 2)
+    full = report(args.subscriptions, args.clusters)
+    print(f"growth: 2x input -> {full / half:.2f}x time (target <= 2.2)")
+
+
+if __name__ == "__main__":
+    main()
