@@ -40,8 +40,10 @@ def plan(
         Format, typer.Option("--format", help="text for people, json for review bots.")
     ] = Format.text,
 ) -> None:
-    """Show exactly what access `pulumi up` would grant, by running the program under Pulumi's mock
-    engine: no credentials, no network, no Pulumi CLI. Checks that need Azure are shown as not checked."""
+    """Show exactly what access `pulumi up` would grant (offline).
+
+    Runs the real program under Pulumi's mock engine: no credentials, no network, no Pulumi CLI.
+    Checks that need Azure are listed as not checked offline."""
     try:
         stack_file = config or _stack_file(stack)
         handed_over = handed_over_config(stack_file)

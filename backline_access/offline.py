@@ -53,6 +53,7 @@ class OfflineRun:
     invokes: list[InvokeCall]
     warnings: list[str]
     outputs: dict[str, Any]
+    registered_outputs: dict[str, list[str]] = field(default_factory=dict)
 
     def of_type(self, type_: str) -> list[Registration]:
         return [r for r in self.registrations if r.type == type_]
@@ -143,6 +144,7 @@ class RecordingMonitor(MockMonitor):
         super().__init__(mocks)
         self.registrations: list[Registration] = []
         self.invokes: list[InvokeCall] = []
+        self.registered_outputs: dict[str, list[str]] = {}
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
@@ -162,6 +164,11 @@ class RecordingMonitor(MockMonitor):
                 )
             )
         return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        outputs = pulumi.runtime.rpc.deserialize_properties(request.outputs)
+        self.registered_outputs[request.urn] = sorted(outputs)
+        return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
 
     def Invoke(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         args = pulumi.runtime.rpc.deserialize_properties(request.args)
@@ -213,4 +220,6 @@ def run_offline(
         return pulumi.Output.all(**access.outputs()).apply(holder.outputs.update)
 
     evaluate()
-    return OfflineRun(monitor.registrations, monitor.invokes, collector.messages, holder.outputs)
+    return OfflineRun(
+        monitor.registrations, monitor.invokes, collector.messages, holder.outputs, monitor.registered_outputs
+    )

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from conftest import SP_OBJECT_ID, SUB_A, SUB_B, TENANT, Estate
 
+from backline_access import BacklineAccess, ConfigError
+from backline_access.config_source import handed_over_config
 from backline_access.offline import (
     GET_CLIENT_CONFIG,
     GET_MANAGED_CLUSTER,
     GET_SERVICE_PRINCIPAL,
     OfflineRun,
     Registration,
+    run_offline,
 )
 from backline_access.preflight import PreflightError
 
@@ -305,3 +310,60 @@ def test_aks_only_subscription_warns_that_reader_is_missing(run_stack: RunStack)
     run = run_stack(config)
     assert any(f"aks[0].subscription: {SUB_A} gets no Reader" in w for w in run.warnings)
     assert f"backline-arm-{SUB_A}" in by_name(run, ARM_PROVIDER)
+
+
+def test_the_component_registers_its_outputs(run_stack: RunStack) -> None:
+    run = run_stack(BASIC)
+    component = run.of_type(COMPONENT)[0]
+    assert run.registered_outputs[component.urn] == sorted(
+        [
+            "tenantId",
+            "subscriptionIds",
+            "applicationId",
+            "servicePrincipalObjectId",
+            "readerAssignments",
+            "aksAssignments",
+            "adminConsentUrl",
+            "verificationCommands",
+        ]
+    )
+
+
+def test_cluster_reads_run_concurrently(run_stack: RunStack) -> None:
+    config = BASIC.replace(
+        "          name: aks-prod\n",
+        "          name: aks-prod\n        - resourceGroup: rg-prod\n          name: aks-two\n",
+    )
+    both_waiting = threading.Barrier(2, timeout=10)
+
+    class SlowArm(Estate):
+        def answer_cluster(self, subscription_id: str, args: dict[str, object]) -> dict[str, object]:  # type: ignore[override]
+            both_waiting.wait()  # raises BrokenBarrierError if the reads came one after another
+            return RBAC_ON
+
+    run = run_stack(config, SlowArm())
+    assert len([c for c in run.invokes if c.token == GET_MANAGED_CLUSTER]) == 2
+
+
+def test_preview_registers_the_same_graph_with_unknown_ids(stack_file: Callable[[str], Path]) -> None:
+    handed_over = handed_over_config(stack_file(BASIC))
+    preview = run_offline(handed_over, azure=Estate(), preview=True)
+    up = run_offline(handed_over, azure=Estate())
+    assert sorted((r.type, r.name) for r in preview.registrations) == sorted((r.type, r.name) for r in up.registrations)
+
+
+def test_a_customer_program_can_use_the_component_with_a_mapping_twice_without_collisions() -> None:
+    def customer_program() -> BacklineAccess:
+        BacklineAccess("other", {"tenantId": TENANT, "subscriptions": [SUB_B]})
+        return BacklineAccess("backline", {"tenantId": TENANT, "subscriptions": [SUB_A]})
+
+    run = run_offline({}, azure=Estate(), program=customer_program)
+    names = sorted(r.name for r in run.of_type(ASSIGNMENT))
+    assert names == [f"backline-reader-{SUB_A}", f"other-reader-{SUB_B}"]
+    assert run.outputs["subscriptionIds"] == SUB_A
+
+
+def test_a_customer_program_gets_config_errors_as_values() -> None:
+    with pytest.raises(ConfigError) as error:
+        BacklineAccess("backline", {"tenantId": TENANT, "subscriptions": ["nope"]})
+    assert [p.path for p in error.value.problems] == ["subscriptions[0]"]
