@@ -264,10 +264,8 @@ def _problem_from(detail: Any, raw: Mapping[str, Any]) -> Problem:
         return Problem(path, _unknown_key_message(loc), value=detail["input"])
     message = _PLAIN_MESSAGES.get(kind) or _soften(detail["msg"])
     fix = context.get("fix") or _fix_for(loc, raw)
-    value = detail["input"] if kind not in ("missing",) and not isinstance(detail["input"], dict) else None
-    if value is None:
-        return Problem(path, message, fix)
-    return Problem(path, message, fix, value)
+    shows_value = kind != "missing" and not isinstance(detail["input"], dict)  # a mapping says nothing new
+    return Problem(path, message, fix, detail["input"]) if shows_value else Problem(path, message, fix)
 
 
 def _soften(message: str) -> str:
@@ -316,17 +314,17 @@ def _aks_subscription(raw: Mapping[str, Any], loc: list[str | int]) -> str | Non
 
 
 def _cross_problems(raw: Mapping[str, Any]) -> list[Problem]:
-    problems = _duplicates("subscriptions", _strings(raw.get("subscriptions")), SUBSCRIPTIONS_FIX)
-    entries = raw.get("aks") if isinstance(raw.get("aks"), list) else []
-    assert isinstance(entries, list)
+    problems = _duplicates(_strings(raw.get("subscriptions")), SUBSCRIPTIONS_FIX)
+    aks = raw.get("aks")
+    entries: list[Any] = aks if isinstance(aks, list) else []
     aks_subscriptions = [
         (f"aks[{i}].subscription", str(e["subscription"]))
         for i, e in enumerate(entries)
         if isinstance(e, dict) and isinstance(e.get("subscription"), str)
     ]
-    problems += _duplicates("aks", aks_subscriptions, SUBSCRIPTIONS_FIX, "merge their clusters into one entry")
+    problems += _duplicates(aks_subscriptions, SUBSCRIPTIONS_FIX, "merge their clusters into one entry")
     problems += _cluster_problems(entries)
-    if _empty(raw.get("subscriptions")) and _empty(raw.get("aks")) and _present(raw):
+    if _empty(raw.get("subscriptions")) and _empty(raw.get("aks")):
         problems.append(
             Problem(
                 "subscriptions",
@@ -335,10 +333,6 @@ def _cross_problems(raw: Mapping[str, Any]) -> list[Problem]:
             )
         )
     return problems
-
-
-def _present(raw: Mapping[str, Any]) -> bool:
-    return "tenantId" in raw
 
 
 def _empty(value: Any) -> bool:
@@ -351,7 +345,7 @@ def _strings(value: Any) -> list[tuple[str, str]]:
     return [(f"subscriptions[{i}]", item) for i, item in enumerate(value) if isinstance(item, str)]
 
 
-def _duplicates(_: str, items: list[tuple[str, str]], fix: str, advice: str = "remove one of them") -> list[Problem]:
+def _duplicates(items: list[tuple[str, str]], fix: str, advice: str = "remove one of them") -> list[Problem]:
     first_seen: dict[str, str] = {}
     problems = []
     for path, value in items:

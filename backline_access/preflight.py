@@ -4,6 +4,7 @@ lookup and the AKS cluster preflight. They use provider invokes, so `pulumi prev
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -17,7 +18,7 @@ from .identifiers import ClusterId
 from .roles import BACKLINE_APP_ID, admin_consent_url
 
 GET_MANAGED_CLUSTER = "azure-native:containerservice:getManagedCluster"
-_NOT_FOUND_MARKERS = ("resourcenotfound", "notfound", "not found", "404", "could not be found")
+_NOT_FOUND = re.compile(r"notfound|not found|could not be found|no service principal found|\b404\b", re.IGNORECASE)
 
 
 class PreflightError(pulumi.RunError):
@@ -157,5 +158,4 @@ def _judge(states: Sequence[ClusterState], require_azure_rbac: bool, parent: pul
 
 
 def _is_not_found(message: str) -> bool:
-    lowered = message.lower()
-    return any(marker in lowered for marker in _NOT_FOUND_MARKERS) or "no service principal found" in lowered
+    return _NOT_FOUND.search(message) is not None
