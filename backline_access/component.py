@@ -56,7 +56,8 @@ class BacklineAccess(pulumi.ComponentResource):
         config: AccessConfig | Mapping[str, Any],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        access = config if isinstance(config, AccessConfig) else parse_config(config)
+        # An AccessConfig built in Python has passed its field checks, not the cross-field ones: check again.
+        access = parse_config(config.model_dump(by_alias=True) if isinstance(config, AccessConfig) else config)
         super().__init__(COMPONENT_TYPE, name, None, opts)
         plan = build_plan(access)
         for warning in plan.warnings:

@@ -241,10 +241,12 @@ _PLAIN_MESSAGES = {
 
 
 def _without_misspelled_required(details: list[Any]) -> list[Any]:
-    """`nmae: x` yields both "name is required" and "nmae is unknown, did you mean name?": keep the second."""
+    """`nmae: x` yields both "name is required" and "nmae is unknown, did you mean name?": keep the second.
+    Likewise `all: true` without clusters: the unsupported `all` is the one problem worth saying."""
     suggested = {
         (tuple(d["loc"][:-1]), _closest_key(list(d["loc"]))) for d in details if d["type"] == "extra_forbidden"
     }
+    suggested |= {(tuple(d["loc"][:-1]), "clusters") for d in details if d["type"] == "aks_all"}
     return [d for d in details if not (d["type"] == "missing" and (tuple(d["loc"][:-1]), d["loc"][-1]) in suggested)]
 
 
@@ -400,7 +402,7 @@ def _raw_cluster_key(cluster: Any, subscription: str) -> tuple[str, str, str] | 
             return None
         return (parsed.subscription.lower(), parsed.resource_group.lower(), parsed.name.lower())
     if isinstance(cluster, dict):
-        group, name = cluster.get("resourceGroup"), cluster.get("name")
+        group, name, own = cluster.get("resourceGroup"), cluster.get("name"), cluster.get("subscription")
         if isinstance(group, str) and isinstance(name, str):
-            return (subscription, group.lower(), name.lower())
+            return (own.lower() if isinstance(own, str) else subscription, group.lower(), name.lower())
     return None

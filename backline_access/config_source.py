@@ -76,6 +76,7 @@ def _as_cli_string(value: Any) -> str:
         return value
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return str(value)
-    return json.dumps(value, separators=(",", ":"))
+    if isinstance(value, (list, dict)):
+        # default=str: YAML also has dates and timestamps, which JSON does not.
+        return json.dumps(value, separators=(",", ":"), default=str)
+    return str(value)

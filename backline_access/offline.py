@@ -129,8 +129,11 @@ class FakeAzure(Mocks):
 
 
 class OfflineAzure(FakeAzure):
-    """The offline plan's Azure: the tenant matches, clusters exist with Azure RBAC on, and the
-    service principal is missing (so `ensure` shows the create). None of it is checked."""
+    """The offline plan's Azure: the tenant matches, clusters exist with Azure RBAC on, and the service
+    principal lookup answers with a placeholder (so `existing` mode plans too). None of it is checked."""
+
+    def answer_service_principal(self, args: Mapping[str, Any]) -> dict[str, Any]:
+        return {"objectId": PLACEHOLDER_OBJECT_ID, "clientId": args.get("clientId")}
 
 
 def _provider_name(reference: str) -> str:

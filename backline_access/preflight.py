@@ -18,7 +18,11 @@ from .identifiers import ClusterId
 from .roles import BACKLINE_APP_ID, admin_consent_url
 
 GET_MANAGED_CLUSTER = "azure-native:containerservice:getManagedCluster"
-_NOT_FOUND = re.compile(r"notfound|not found|could not be found|no service principal found|\b404\b", re.IGNORECASE)
+_CLUSTER_NOT_FOUND = re.compile(r"ResourceNotFound|ResourceGroupNotFound|\b404\b", re.IGNORECASE)
+_SUBSCRIPTION_NOT_FOUND = re.compile(r"SubscriptionNotFound|InvalidSubscriptionId", re.IGNORECASE)
+_SERVICE_PRINCIPAL_NOT_FOUND = re.compile(r"no service principal found", re.IGNORECASE)
+# ARM allows 250 reads in a burst per subscription and principal; stay well inside it.
+MAX_CONCURRENT_CLUSTER_READS = 32
 
 
 class PreflightError(pulumi.RunError):
@@ -52,7 +56,7 @@ def lookup_service_principal(provider: azuread.Provider, parent: pulumi.Resource
             client_id=BACKLINE_APP_ID, opts=pulumi.InvokeOptions(provider=provider, parent=parent)
         )
     except Exception as error:  # noqa: BLE001 - classified below, re-raised with the fix
-        if _is_not_found(str(error)):
+        if _SERVICE_PRINCIPAL_NOT_FOUND.search(str(error)):
             return None
         raise PreflightError(
             f"Cannot look up the service principal of app {BACKLINE_APP_ID}: {error}\n"
@@ -81,7 +85,11 @@ class ClusterState:
 
     @property
     def missing(self) -> bool:
-        return self.error is not None and _is_not_found(self.error)
+        return self.error is not None and _CLUSTER_NOT_FOUND.search(self.error) is not None
+
+    @property
+    def subscription_missing(self) -> bool:
+        return self.error is not None and _SUBSCRIPTION_NOT_FOUND.search(self.error) is not None
 
 
 def check_clusters(
@@ -95,21 +103,25 @@ def check_clusters(
     stops the program before any grant or service principal is registered."""
     if not clusters:
         return
-    reads = asyncio.gather(*(_read_cluster(c, providers[c.subscription_id], parent) for c in clusters))
+    slots = asyncio.Semaphore(MAX_CONCURRENT_CLUSTER_READS)
+    reads = asyncio.gather(*(_read_cluster(c, providers[c.subscription_id], parent, slots) for c in clusters))
     # The same blocking wait the SDK's synchronous invokes use; the reads themselves run concurrently.
     _judge(_sync_await(reads), require_azure_rbac, parent)
 
 
-async def _read_cluster(cluster: ClusterId, provider: azure_native.Provider, parent: pulumi.Resource) -> ClusterState:
+async def _read_cluster(
+    cluster: ClusterId, provider: azure_native.Provider, parent: pulumi.Resource, slots: asyncio.Semaphore
+) -> ClusterState:
     # invoke_async, not get_managed_cluster_output: the output form turns a failed read into an unhandled
     # error of the whole program, and we want every cluster's result before judging.
     try:
-        result = await pulumi.runtime.invoke_async(
-            GET_MANAGED_CLUSTER,
-            {"resourceGroupName": cluster.resource_group, "resourceName": cluster.name},
-            opts=pulumi.InvokeOptions(provider=provider, parent=parent),
-            typ=containerservice.GetManagedClusterResult,
-        )
+        async with slots:
+            result = await pulumi.runtime.invoke_async(
+                GET_MANAGED_CLUSTER,
+                {"resourceGroupName": cluster.resource_group, "resourceName": cluster.name},
+                opts=pulumi.InvokeOptions(provider=provider, parent=parent),
+                typ=containerservice.GetManagedClusterResult,
+            )
     except Exception as error:  # noqa: BLE001 - kept per cluster and judged together
         return ClusterState(cluster, error=str(error))
     profile = result.aad_profile if result is not None else None
@@ -117,9 +129,10 @@ async def _read_cluster(cluster: ClusterId, provider: azure_native.Provider, par
 
 
 def rbac_fix(cluster: ClusterId) -> str:
+    # The product page's command, plus --subscription so it cannot hit the CLI's default subscription.
     return (
-        f"az aks update --subscription {cluster.subscription_id} --resource-group {cluster.resource_group} "
-        f"--name {cluster.name} --enable-azure-rbac"
+        f"az aks update --resource-group {cluster.resource_group} --name {cluster.name} --enable-azure-rbac "
+        f"--subscription {cluster.subscription_id}"
     )
 
 
@@ -127,7 +140,12 @@ def _judge(states: Sequence[ClusterState], require_azure_rbac: bool, parent: pul
     errors: list[str] = []
     for state in states:
         cluster = state.cluster
-        if state.missing:
+        if state.subscription_missing:
+            errors.append(
+                f"Subscription {cluster.subscription_id} of AKS cluster '{cluster.name}' was not found or is not "
+                f'visible to the deployer: {state.error}\n    fix: az account list --query "[].id" -o tsv'
+            )
+        elif state.missing:
             errors.append(
                 f"AKS cluster '{cluster.name}' (resource group '{cluster.resource_group}', subscription "
                 f"{cluster.subscription_id}) was not found.\n    fix: az aks list --subscription "
@@ -155,7 +173,3 @@ def _judge(states: Sequence[ClusterState], require_azure_rbac: bool, parent: pul
         raise PreflightError(
             f"AKS preflight failed for {len(errors)} cluster(s); nothing was granted:\n  - " + "\n  - ".join(errors)
         )
-
-
-def _is_not_found(message: str) -> bool:
-    return _NOT_FOUND.search(message) is not None

@@ -102,6 +102,36 @@ def test_invalid_config_exits_2_with_messages_on_stderr_and_no_traceback(
     assert "Traceback" not in done.stderr
 
 
+def test_plan_works_for_a_stack_that_only_looks_up_the_service_principal(stack_file: Callable[[str], Path]) -> None:
+    path = stack_file(f"""
+    config:
+      backline-access:tenantId: {TENANT}
+      backline-access:subscriptions: [{SUB_A}]
+      backline-access:servicePrincipal: {{mode: existing}}
+    """)
+    result = runner.invoke(app, ["plan", "--config", str(path), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["servicePrincipal"]["action"] == "look up only; never created, changed or deleted"
+    assert document["servicePrincipal"]["managedByStack"] is False
+    assert {
+        "check": f"service principal lookup: app 3fc75f55-e53f-4950-9127-665106cded58 in tenant {TENANT}",
+        "status": "not checked offline",
+    } in document["checks"]
+
+
+def test_a_yaml_date_where_a_guid_belongs_is_a_config_error(stack_file: Callable[[str], Path]) -> None:
+    path = stack_file("""
+    config:
+      backline-access:tenantId: 2024-01-01
+      backline-access:subscriptions: [2024-01-02]
+    """)
+    result = runner.invoke(app, ["plan", "--config", str(path)])
+    assert result.exit_code == 2, result.output
+    assert "tenantId: '2024-01-01' is not a GUID" in result.stderr
+    assert "subscriptions[0]: '2024-01-02' is not a GUID" in result.stderr
+
+
 def test_missing_stack_file_exits_2_and_says_which_file(tmp_path: Path) -> None:
     result = runner.invoke(app, ["plan", "--config", str(tmp_path / "Pulumi.nope.yaml")])
     assert result.exit_code == 2

@@ -129,6 +129,17 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str]] = [
         "list the clusters under 'clusters' instead",
     ),
     (
+        "aks all: true instead of clusters",
+        valid(aks=[{"subscription": SUB_A, "all": True}]),
+        "aks[0].all: true is not supported yet",
+    ),
+    (
+        "cluster mapping naming another subscription",
+        valid(aks=[{"subscription": SUB_A, "clusters": [{"subscription": SUB_B, "resourceGroup": "rg", "name": "c"}]}]),
+        f'aks[0].clusters[0]: {{"name": "c", "resourceGroup": "rg", "subscription": "{SUB_B}"}} is in '
+        f"subscription {SUB_B}, not in this entry's subscription {SUB_A}",
+    ),
+    (
         "aks entry without clusters",
         valid(aks=[{"subscription": SUB_A, "clusters": []}]),
         "aks[0].clusters: [] must not be empty",
@@ -183,12 +194,18 @@ def test_all_problems_are_reported_at_once() -> None:
     assert paths == ["aks[0].clusters[0].name", "extra", "subscriptions[1]", "subscriptions[2]", "tenantId"]
 
 
-def test_the_rendered_error_counts_problems_and_has_no_traceback() -> None:
+def test_the_rendered_error_counts_problems_and_lists_each() -> None:
     with pytest.raises(ConfigError) as error:
         parse_config({"subscriptions": ["x"]})
     text = str(error.value)
     assert text.startswith("Invalid backline-access stack config (2 problems):")
-    assert "Traceback" not in text
+    assert text.splitlines() == [
+        "Invalid backline-access stack config (2 problems):",
+        "  - tenantId: is required",
+        "    fix: az account show --query tenantId -o tsv",
+        "  - subscriptions[0]: 'x' is not a GUID of the form xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx (hex digits)",
+        '    fix: az account list --query "[].id" -o tsv',
+    ]
 
 
 def test_valid_config_is_normalised_to_lower_case_ids_and_canonical_clusters() -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import SP_OBJECT_ID, SUB_A, SUB_B, TENANT, Estate
 
-from backline_access import BacklineAccess, ConfigError
+from backline_access import AccessConfig, BacklineAccess, ConfigError
 from backline_access.config_source import handed_over_config
 from backline_access.offline import (
     GET_CLIENT_CONFIG,
@@ -235,7 +235,7 @@ def test_a_failing_graph_lookup_explains_the_permission_and_the_object_id_way_ou
 # --- tenant guard -----------------------------------------------------------------------------
 
 
-def test_tenant_guard_stops_before_anything_is_registered(run_stack: RunStack) -> None:
+def test_tenant_guard_stops_before_any_grant_or_service_principal_is_registered(run_stack: RunStack) -> None:
     other = "77777777-7777-4777-8777-777777777777"
     estate = Estate(credential_tenant=other)
     with pytest.raises(PreflightError) as error:
@@ -246,7 +246,7 @@ def test_tenant_guard_stops_before_anything_is_registered(run_stack: RunStack) -
     assert f"az login --tenant {TENANT}" in message
 
 
-def test_tenant_guard_runs_before_any_grant_or_service_principal(run_stack: RunStack) -> None:
+def test_tenant_guard_is_the_first_question_asked_of_azure(run_stack: RunStack) -> None:
     run = run_stack(BASIC)
     assert run.invokes[0].token == GET_CLIENT_CONFIG
     assert len([c for c in run.invokes if c.token == GET_CLIENT_CONFIG]) == 1
@@ -278,7 +278,7 @@ def test_cluster_without_azure_rbac_warns_with_the_exact_fix_and_is_still_grante
 ) -> None:
     run = run_stack(BASIC, Estate(clusters={"aks-prod": RBAC_OFF}))
     assert any(
-        f"az aks update --subscription {SUB_A} --resource-group rg-prod --name aks-prod --enable-azure-rbac" in w
+        f"az aks update --resource-group rg-prod --name aks-prod --enable-azure-rbac --subscription {SUB_A}" in w
         for w in run.warnings
     )
     assert f"backline-aks-rbac-reader-{SUB_A}-rg-prod-aks-prod" in by_name(run, ASSIGNMENT)
@@ -296,6 +296,12 @@ def test_unreadable_cluster_names_the_permission_needed(run_stack: RunStack) -> 
     with pytest.raises(PreflightError, match=r"(?s)cannot be read: .*AuthorizationFailed.*needs Reader"):
         run_stack(BASIC, estate)
     assert granted_or_created(estate) == []
+
+
+def test_a_cluster_in_an_unknown_subscription_says_so(run_stack: RunStack) -> None:
+    estate = Estate(unreadable={"aks-prod": 'Status=404 Code="SubscriptionNotFound"'})
+    with pytest.raises(PreflightError, match=rf"Subscription {SUB_A} of AKS cluster 'aks-prod' was not found"):
+        run_stack(BASIC, estate)
 
 
 def test_every_cluster_is_read_once_through_its_subscription_provider(run_stack: RunStack) -> None:
@@ -345,7 +351,7 @@ def test_cluster_reads_run_concurrently(run_stack: RunStack) -> None:
     assert len([c for c in run.invokes if c.token == GET_MANAGED_CLUSTER]) == 2
 
 
-def test_preview_registers_the_same_graph_with_unknown_ids(stack_file: Callable[[str], Path]) -> None:
+def test_preview_registers_the_same_graph_as_up(stack_file: Callable[[str], Path]) -> None:
     handed_over = handed_over_config(stack_file(BASIC))
     preview = run_offline(handed_over, azure=Estate(), preview=True)
     up = run_offline(handed_over, azure=Estate())
@@ -361,6 +367,14 @@ def test_a_customer_program_can_use_the_component_with_a_mapping_twice_without_c
     names = sorted(r.name for r in run.of_type(ASSIGNMENT))
     assert names == [f"backline-reader-{SUB_A}", f"other-reader-{SUB_B}"]
     assert run.outputs["subscriptionIds"] == SUB_A
+
+
+def test_an_access_config_built_in_python_gets_the_cross_field_checks_too() -> None:
+    duplicated = AccessConfig(tenant_id=TENANT, subscriptions=[SUB_A, SUB_A.upper()])
+    with pytest.raises(ConfigError, match=r"subscriptions\[1\]: .* is listed twice"):
+        BacklineAccess("backline", duplicated)
+    with pytest.raises(ConfigError, match="nothing to grant"):
+        BacklineAccess("backline", AccessConfig(tenant_id=TENANT))
 
 
 def test_a_customer_program_gets_config_errors_as_values() -> None:

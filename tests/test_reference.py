@@ -4,6 +4,7 @@ built-in role definitions and the Pulumi project schema (../shared/reference).""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 from conftest import REPO, SUB_A, TENANT, Estate
 from ruamel.yaml import YAML
 
+from backline_access.identifiers import GUID_PATTERN
 from backline_access.offline import OfflineRun
 from backline_access.roles import AKS_RBAC_READER, READER
 
@@ -53,24 +55,17 @@ def test_role_assignment_bodies_match_the_arm_create_parameters(reference: Path,
         assert set(body["properties"]) <= writable, set(body["properties"]) - writable
 
 
-def test_assignment_names_and_scopes_have_the_shape_of_the_arm_examples(reference: Path, run_stack: RunStack) -> None:
+def test_assignment_ids_have_the_shape_of_the_arm_example(reference: Path, run_stack: RunStack) -> None:
     example = load(reference / "azure/authorization/examples/RoleAssignments_CreateForResource.json")
+    request = example["parameters"]
     created = example["responses"]["201"]["body"]
-    # The example's id is <scope>/providers/Microsoft.Authorization/roleAssignments/<name>; ours must be too.
-    assert (
-        created["id"]
-        == f"{created['properties']['scope']}/providers/Microsoft.Authorization/roleAssignments/{created['name']}"
-    )
-    run = run_stack(CONFIG)
-    for assignment in run.of_type(ASSIGNMENT):
+    # ARM: id = "/" + scope + "/providers/Microsoft.Authorization/roleAssignments/" + name, name a GUID.
+    assert created["id"] == f"/{request['scope']}/providers/Microsoft.Authorization/roleAssignments/{created['name']}"
+    for assignment in run_stack(CONFIG).of_type(ASSIGNMENT):
         inputs = assignment.inputs
-        assert inputs["scope"].startswith("/subscriptions/")
-        assert len(inputs["roleAssignmentName"]) == len(created["name"])
-    assert set(run.outputs["aksAssignments"].values()) == {
-        f"/subscriptions/{SUB_A}/resourceGroups/rg1/providers/Microsoft.ContainerService/managedClusters/"
-        f"clustername1/providers/Microsoft.Authorization/roleAssignments/"
-        + next(a.inputs["roleAssignmentName"] for a in run.of_type(ASSIGNMENT) if "clustername1" in a.inputs["scope"])
-    }
+        assert inputs["scope"].startswith("/subscriptions/") and not inputs["scope"].endswith("/")
+        assert re.fullmatch(GUID_PATTERN, inputs["roleAssignmentName"])
+        assert re.fullmatch(GUID_PATTERN, request["roleAssignmentName"])
 
 
 @pytest.mark.parametrize(
