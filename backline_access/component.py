@@ -74,20 +74,20 @@ class BacklineAccess(pulumi.ComponentResource):
         }
         guard_tenant(plan.tenant_id, next(iter(arm.values())), parent=self)
         check_clusters(plan.clusters, arm, access.aks_require_azure_rbac, parent=self)
-        principal_id = self._service_principal(name, access.service_principal, plan)
+        principal_id, grants_depend_on = self._service_principal(name, access.service_principal, plan)
         assignments = {
-            planned: self._assign(name, planned, principal_id, arm[planned.subscription_id])
+            planned: self._assign(name, planned, principal_id, arm[planned.subscription_id], grants_depend_on)
             for planned in plan.assignments
         }
 
         self.tenant_id = pulumi.Output.from_input(plan.tenant_id)
         self.subscription_ids = pulumi.Output.from_input(plan.subscription_ids_csv)
         self.application_id = pulumi.Output.from_input(plan.app_id)
-        self.service_principal_object_id = principal_id
+        self.service_principal_object_id = pulumi.Output.from_input(principal_id)
         self.reader_assignments = _assignment_ids(assignments, clusters=False)
         self.aks_assignments = _assignment_ids(assignments, clusters=True)
         self.admin_consent_url = pulumi.Output.from_input(plan.admin_consent_url)
-        self.verification_commands = principal_id.apply(plan.verification_commands)
+        self.verification_commands = self.service_principal_object_id.apply(plan.verification_commands)
         self.register_outputs(self.outputs())
 
     def outputs(self) -> dict[str, pulumi.Output[Any]]:
@@ -108,15 +108,17 @@ class BacklineAccess(pulumi.ComponentResource):
         name: str,
         settings: ServicePrincipalConfig,
         plan: AccessPlan,
-    ) -> pulumi.Output[str]:
+    ) -> tuple[pulumi.Input[str], list[pulumi.Resource]]:
+        """The principal's object id (plain when already known, so `pulumi preview` shows it on every
+        assignment) and what the assignments must depend on."""
         if settings.object_id:
-            return pulumi.Output.from_input(settings.object_id)
+            return settings.object_id, []
         graph = azuread.Provider(f"{name}-graph", tenant_id=plan.tenant_id, opts=pulumi.ResourceOptions(parent=self))
         existing = lookup_service_principal(graph, parent=self)
         if settings.mode == "existing":
             if existing is None:
                 raise missing_service_principal_error(plan.tenant_id)
-            return pulumi.Output.from_input(existing)
+            return existing, []
         principal = azuread.ServicePrincipal(
             f"{name}-service-principal",
             client_id=BACKLINE_APP_ID,
@@ -129,14 +131,18 @@ class BacklineAccess(pulumi.ComponentResource):
                 retain_on_delete=not settings.delete_on_destroy,
             ),
         )
-        return principal.object_id
+        if existing is None:
+            return principal.object_id, []
+        # Adopted: the id is known now. Only when destroy deletes the principal must the grants go first.
+        return existing, [principal] if settings.delete_on_destroy else []
 
     def _assign(
         self,
         name: str,
         planned: PlannedAssignment,
-        grantee: pulumi.Output[str],
+        grantee: pulumi.Input[str],
         provider: azure_native.Provider,
+        depends_on: list[pulumi.Resource],
     ) -> authorization.RoleAssignment:
         return authorization.RoleAssignment(
             f"{name}-{planned.key}",
@@ -150,6 +156,7 @@ class BacklineAccess(pulumi.ComponentResource):
                 provider=provider,
                 # The name is derived from the scope, so a replacement reuses it: delete first.
                 delete_before_replace=True,
+                depends_on=depends_on,
             ),
         )
 

@@ -38,6 +38,7 @@ class Registration:
     retain_on_delete: bool
     delete_before_replace: bool
     ignore_changes: tuple[str, ...]
+    dependencies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -164,6 +165,7 @@ class RecordingMonitor(MockMonitor):
                     retain_on_delete=request.retainOnDelete,
                     delete_before_replace=request.deleteBeforeReplace,
                     ignore_changes=tuple(request.ignoreChanges),
+                    dependencies=tuple(request.dependencies),
                 )
             )
         return response

@@ -192,6 +192,16 @@ def test_delete_on_destroy_lets_destroy_delete_the_service_principal(run_stack: 
     assert run_stack(config).of_type(SERVICE_PRINCIPAL)[0].retain_on_delete is False
 
 
+def test_grants_to_an_adopted_principal_that_destroy_deletes_are_deleted_first(run_stack: RunStack) -> None:
+    existing = "44444444-4444-4444-4444-444444444444"
+    config = BASIC + "  backline-access:servicePrincipal: {deleteOnDestroy: true}\n"
+    run = run_stack(config, Estate(service_principal=existing))
+    principal = run.of_type(SERVICE_PRINCIPAL)[0]
+    assert all(principal.urn in a.dependencies for a in run.of_type(ASSIGNMENT))
+    kept = run_stack(BASIC, Estate(service_principal=existing))
+    assert all(kept.of_type(SERVICE_PRINCIPAL)[0].urn not in a.dependencies for a in kept.of_type(ASSIGNMENT))
+
+
 def test_existing_mode_only_looks_up_and_never_manages_the_service_principal(run_stack: RunStack) -> None:
     existing = "55555555-5555-4555-8555-555555555555"
     run = run_stack(
