@@ -15,6 +15,7 @@ from pulumi.runtime.sync_await import _sync_await
 from pulumi_azure_native import authorization, containerservice
 
 from .identifiers import ClusterId
+from .problems import OBJECT_ID_FIX, SUBSCRIPTIONS_FIX, clusters_fix
 from .roles import BACKLINE_APP_ID, admin_consent_url
 
 GET_MANAGED_CLUSTER = "azure-native:containerservice:getManagedCluster"
@@ -62,7 +63,7 @@ def lookup_service_principal(provider: azuread.Provider, parent: pulumi.Resource
             f"Cannot look up the service principal of app {BACKLINE_APP_ID}: {error}\n"
             "    fix: the deployer needs Application.Read.All (or Directory.Read.All) in Microsoft Graph; "
             "or set backline-access:servicePrincipal.objectId to skip Graph entirely "
-            f"(az ad sp show --id {BACKLINE_APP_ID} --query id -o tsv)"
+            f"({OBJECT_ID_FIX})"
         ) from None
     return str(found.object_id).lower()
 
@@ -143,13 +144,12 @@ def _judge(states: Sequence[ClusterState], require_azure_rbac: bool, parent: pul
         if state.subscription_missing:
             errors.append(
                 f"Subscription {cluster.subscription_id} of AKS cluster '{cluster.name}' was not found or is not "
-                f'visible to the deployer: {state.error}\n    fix: az account list --query "[].id" -o tsv'
+                f"visible to the deployer: {state.error}\n    fix: {SUBSCRIPTIONS_FIX}"
             )
         elif state.missing:
             errors.append(
                 f"AKS cluster '{cluster.name}' (resource group '{cluster.resource_group}', subscription "
-                f"{cluster.subscription_id}) was not found.\n    fix: az aks list --subscription "
-                f'{cluster.subscription_id} --query "[].{{name:name, resourceGroup:resourceGroup}}" -o table'
+                f"{cluster.subscription_id}) was not found.\n    fix: {clusters_fix(cluster.subscription_id)}"
             )
         elif state.error is not None:
             errors.append(

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pulumi
 
 from .component import BacklineAccess
-from .config import parse_config
 from .config_source import raw_config_from_pulumi
 
 COMPONENT_NAME = "backline"
 
 
 def run() -> BacklineAccess:
-    access = BacklineAccess(COMPONENT_NAME, parse_config(raw_config_from_pulumi()))
+    # The component validates the raw mapping itself: parsing here too would do it twice.
+    access = BacklineAccess(COMPONENT_NAME, raw_config_from_pulumi())
     for key, value in access.outputs().items():
         pulumi.export(key, value)
     return access
