@@ -11,8 +11,7 @@ from typing import Annotated
 import pulumi
 import typer
 
-from .config import parse_config
-from .config_source import handed_over_config, namespace_config
+from .config_source import handed_over_config, load_config
 from .offline import run_offline
 from .problems import ConfigError, Problem
 from .report import plan_document, render_text
@@ -47,7 +46,7 @@ def plan(
     try:
         stack_file = config or _stack_file(stack)
         handed_over = handed_over_config(stack_file)
-        access = parse_config(namespace_config(handed_over))
+        access = load_config(handed_over)
         document = plan_document(access, run_offline(handed_over, stack=stack))
     except ConfigError as error:
         typer.echo(error.render(), err=True)
@@ -70,7 +69,10 @@ def schema() -> None:
 def _stack_file(stack: str) -> Path:
     for folder in [Path.cwd(), *Path.cwd().parents]:
         if (folder / "Pulumi.yaml").is_file():
-            return folder / f"Pulumi.{stack}.yaml"
+            path = folder / f"Pulumi.{stack}.yaml"
+            if not path.is_file():
+                raise ConfigError([_unknown_stack(folder, stack)], heading="No such stack")
+            return path
     problem = Problem(
         "--stack",
         f"needs a Pulumi.yaml in {Path.cwd()} or one of its parents",
@@ -78,6 +80,23 @@ def _stack_file(stack: str) -> Path:
         stack,
     )
     raise ConfigError([problem], heading="No Pulumi project")
+
+
+def _unknown_stack(folder: Path, stack: str) -> Problem:
+    stacks = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in folder.glob("Pulumi.*.yaml"))
+    if not stacks:
+        return Problem(
+            "--stack",
+            f"has no stack file Pulumi.{stack}.yaml in {folder}, and there are no stacks there",
+            f"copy Pulumi.dev.yaml from this project to {folder}/Pulumi.{stack}.yaml and fill in your ids",
+            stack,
+        )
+    return Problem(
+        "--stack",
+        f"has no stack file Pulumi.{stack}.yaml in {folder}; the stacks there: {', '.join(stacks)}",
+        f"backline-access plan --stack {stacks[0]}",
+        stack,
+    )
 
 
 def main() -> None:

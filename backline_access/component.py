@@ -37,6 +37,12 @@ SERVICE_PRINCIPAL_SETTINGS = [
 ]
 
 
+def service_principal_id(object_id: str) -> str:
+    """The id pulumi-azuread v6 (terraform-provider-azuread v3) stores for a service principal after Create,
+    and so the only import id that later runs see as already imported: `/servicePrincipals/<object id>`."""
+    return f"/servicePrincipals/{object_id}"
+
+
 class BacklineAccess(pulumi.ComponentResource):
     """Read-only access for Backline in one Azure tenant: the service principal of Backline's app,
     Reader on each subscription and Azure Kubernetes Service RBAC Reader on each selected AKS cluster."""
@@ -56,8 +62,8 @@ class BacklineAccess(pulumi.ComponentResource):
         config: AccessConfig | Mapping[str, Any],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        # An AccessConfig built in Python has passed its field checks, not the cross-field ones: check again.
-        access = parse_config(config.model_dump(by_alias=True) if isinstance(config, AccessConfig) else config)
+        # An AccessConfig has passed every check when it was built; a mapping is checked here.
+        access = config if isinstance(config, AccessConfig) else parse_config(config)
         super().__init__(COMPONENT_TYPE, name, None, opts)
         plan = build_plan(access)
         for warning in plan.warnings:
@@ -115,10 +121,10 @@ class BacklineAccess(pulumi.ComponentResource):
             return settings.object_id, []
         graph = azuread.Provider(f"{name}-graph", tenant_id=plan.tenant_id, opts=pulumi.ResourceOptions(parent=self))
         existing = lookup_service_principal(graph, parent=self)
-        if settings.mode == "existing":
-            if existing is None:
-                raise missing_service_principal_error(plan.tenant_id)
-            return existing, []
+        if settings.mode == "existing" and existing is None:
+            raise missing_service_principal_error(plan.tenant_id)
+        # `existing` declares the principal too (imported, retained, nothing changed): a stack that created it
+        # with deleteOnDestroy and then switches to `existing` must not delete it because it left the program.
         principal = azuread.ServicePrincipal(
             f"{name}-service-principal",
             client_id=BACKLINE_APP_ID,
@@ -126,7 +132,7 @@ class BacklineAccess(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(
                 parent=self,
                 provider=graph,
-                import_=existing,
+                import_=service_principal_id(existing) if existing else None,
                 ignore_changes=SERVICE_PRINCIPAL_SETTINGS,
                 retain_on_delete=not settings.delete_on_destroy,
             ),

@@ -16,6 +16,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ModelWrapValidatorHandler,
     ValidationError,
     WithJsonSchema,
     model_validator,
@@ -24,8 +25,12 @@ from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
 from .identifiers import (
+    CLUSTER_ID_PATTERN,
+    CLUSTER_NAME_PATTERN,
     GUID_PATTERN,
+    RESOURCE_GROUP_PATTERN,
     ClusterId,
+    case_insensitive,
     cluster_name_problem,
     guid_problem,
     parse_cluster_resource_id,
@@ -40,6 +45,7 @@ from .problems import (
     clusters_fix,
     format_path,
 )
+from .roles import BACKLINE_APP_ID
 
 NAMESPACE = "backline-access"
 
@@ -52,6 +58,17 @@ def _guid(fix: str) -> Callable[[str], str]:
         return value.lower()
 
     return check
+
+
+def _not_the_app_id(value: str) -> str:
+    if value == BACKLINE_APP_ID:
+        raise PydanticCustomError(
+            "app_id",
+            "is Backline's application (client) id, not the object id of its service principal in your tenant "
+            "(Azure would answer PrincipalNotFound)",
+            {"fix": OBJECT_ID_FIX},
+        )
+    return value
 
 
 def _name(rule: Callable[[str], str | None]) -> Callable[[str], str]:
@@ -67,9 +84,22 @@ def _name(rule: Callable[[str], str | None]) -> Callable[[str], str]:
 _GUID_SCHEMA = WithJsonSchema({"type": "string", "pattern": GUID_PATTERN})
 TenantId = Annotated[str, AfterValidator(_guid(TENANT_FIX)), _GUID_SCHEMA]
 SubscriptionId = Annotated[str, AfterValidator(_guid(SUBSCRIPTIONS_FIX)), _GUID_SCHEMA]
-ObjectId = Annotated[str, AfterValidator(_guid(OBJECT_ID_FIX)), _GUID_SCHEMA]
-ResourceGroupName = Annotated[str, AfterValidator(_name(resource_group_problem))]
-ClusterName = Annotated[str, AfterValidator(_name(cluster_name_problem))]
+ObjectId = Annotated[
+    str,
+    AfterValidator(_guid(OBJECT_ID_FIX)),
+    AfterValidator(_not_the_app_id),
+    WithJsonSchema({"type": "string", "pattern": GUID_PATTERN, "not": {"pattern": case_insensitive(BACKLINE_APP_ID)}}),
+]
+ResourceGroupName = Annotated[
+    str,
+    AfterValidator(_name(resource_group_problem)),
+    WithJsonSchema({"type": "string", "pattern": RESOURCE_GROUP_PATTERN}),
+]
+ClusterName = Annotated[
+    str,
+    AfterValidator(_name(cluster_name_problem)),
+    WithJsonSchema({"type": "string", "pattern": CLUSTER_NAME_PATTERN}),
+]
 
 
 class _Model(BaseModel):
@@ -96,13 +126,8 @@ def _cluster_from_resource_id(value: Any) -> Any:
     return {"subscription": parsed.subscription, "resourceGroup": parsed.resource_group, "name": parsed.name}
 
 
-CLUSTER_RESOURCE_ID_PATTERN = (
-    "^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\\.ContainerService/managedClusters/[^/]+$"
-)
-
-
 def _items_may_be_resource_ids(schema: dict[str, Any]) -> None:
-    schema["items"] = {"anyOf": [schema["items"], {"type": "string", "pattern": CLUSTER_RESOURCE_ID_PATTERN}]}
+    schema["items"] = {"anyOf": [schema["items"], {"type": "string", "pattern": CLUSTER_ID_PATTERN}]}
 
 
 class ClusterRef(_Model):
@@ -112,7 +137,7 @@ class ClusterRef(_Model):
     name: ClusterName = Field(description="The cluster's name.")
     subscription: SubscriptionId | None = Field(
         default=None,
-        description="Only from a resource id: must be the subscription of the `aks` entry.",
+        description="The cluster's subscription (optional): must be the subscription of the `aks` entry.",
     )
 
 
@@ -175,7 +200,28 @@ class ServicePrincipalConfig(_Model):
 
 
 class AccessConfig(_Model):
-    """The stack config of backline-access: what access Backline gets in one tenant."""
+    """The stack config of backline-access: what access Backline gets in one tenant.
+
+    Built in Python (`AccessConfig(tenant_id=..., subscriptions=[...])`), it runs every check a stack file
+    gets and raises ConfigError with every problem, under the stack config's key names."""
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _every_problem_at_once(cls, data: Any, handler: ModelWrapValidatorHandler[AccessConfig]) -> AccessConfig:
+        stack_keys = isinstance(data, Mapping) and not any(key in _ALIASES for key in data)
+        try:
+            config = handler(data)
+        except ValidationError as error:
+            details = _without_misspelled_required(_with_stack_key_names(error.errors()))
+            raw: dict[str, Any] = {}
+            if isinstance(data, Mapping):
+                raw = {_ALIASES.get(str(key), str(key)): value for key, value in data.items()}
+            raise ConfigError([_problem_from(d, raw) for d in details] + _cross_problems(raw)) from None
+        # The raw data shows values as the user wrote them; a model built in Python has only its own.
+        problems = _cross_problems(data if stack_keys else config.model_dump(by_alias=True))
+        if problems:
+            raise ConfigError(problems)
+        return config
 
     tenant_id: TenantId = Field(description="The Entra ID tenant (directory) id. Required.")
     subscriptions: list[SubscriptionId] = Field(
@@ -198,24 +244,86 @@ class AccessConfig(_Model):
 
 
 CONFIG_KEYS: tuple[str, ...] = tuple(field.alias or name for name, field in AccessConfig.model_fields.items())
+_ALIASES: dict[str, str] = {
+    name: field.alias
+    for model in (AccessConfig, AksSelection, ClusterRef, ServicePrincipalConfig)
+    for name, field in model.model_fields.items()
+    if field.alias and field.alias != name
+}
 
 
 def parse_config(raw: Mapping[str, Any]) -> AccessConfig:
     """Validate raw stack config (keys without the namespace) into an AccessConfig.
     Raises ConfigError carrying every problem found."""
-    problems = _cross_problems(raw)
+    problems = _undecodable(raw)
+    decoded = {
+        key: str(value) if isinstance(value, UndecodedJson) else value
+        for key, value in raw.items()
+        if not (isinstance(value, UndecodedJson) and key in _STRUCTURED_KEYS)
+    }
     try:
-        config = AccessConfig.model_validate(dict(raw))
-    except ValidationError as error:
-        details = _without_misspelled_required(error.errors())
-        field_problems = [_problem_from(detail, raw) for detail in details]
-        raise ConfigError(field_problems + problems) from None
+        # Stack files use the camelCase keys only: `resource_group` there is a typo, not an alias.
+        config = AccessConfig.model_validate(decoded, by_name=False)
+    except ConfigError as error:
+        raise ConfigError([*error.problems, *problems]) from None
     if problems:
         raise ConfigError(problems)
     return config
 
 
+# Keys whose values are lists or mappings: a scalar key's '{...}' is a string (a GUID in braces, say).
+_STRUCTURED_KEYS = ("subscriptions", "aks", "servicePrincipal")
+
+
+class UndecodedJson(str):
+    """A config value that looked like JSON (it starts with '[' or '{') but does not parse."""
+
+    error: str = ""
+
+
+def _undecodable(raw: Mapping[str, Any]) -> list[Problem]:
+    return [
+        Problem(
+            key,
+            f"is not valid JSON ({value.error}); write it as a YAML list or mapping in Pulumi.<stack>.yaml, or "
+            f"set items one by one: pulumi config set --path '{NAMESPACE}:{key}[0]' <value>",
+            value=str(value),
+        )
+        for key, value in raw.items()
+        if isinstance(value, UndecodedJson) and key in _STRUCTURED_KEYS
+    ]
+
+
+def _with_stack_key_names(details: list[Any]) -> list[Any]:
+    """Errors of a model built in Python name fields as Python does (`tenant_id`): use the config keys."""
+    return [
+        {**d, "loc": tuple(_ALIASES.get(part, part) if isinstance(part, str) else part for part in d["loc"])}
+        for d in details
+    ]
+
+
 def config_warnings(config: AccessConfig) -> list[str]:
+    return _placeholder_warnings(config) + _aks_without_reader_warnings(config)
+
+
+def _is_placeholder(guid: str) -> bool:
+    """`00000000-0000-...`, `11111111-1111-...`: the example stack's ids, never a real tenant's."""
+    return len(set(guid.replace("-", ""))) == 1
+
+
+def _placeholder_warnings(config: AccessConfig) -> list[str]:
+    ids = [config.tenant_id, *config.subscriptions, *(selection.subscription for selection in config.aks)]
+    placeholders = list(dict.fromkeys(guid for guid in ids if _is_placeholder(guid)))
+    if not placeholders:
+        return []
+    return [
+        f"{', '.join(placeholders)}: placeholder ids like the example stack's, not a real tenant's or "
+        "subscription's; this plan is for the example. Copy Pulumi.dev.yaml to Pulumi.<name>.yaml, put in your "
+        f"ids ({TENANT_FIX}; {SUBSCRIPTIONS_FIX}) and pass --stack <name>."
+    ]
+
+
+def _aks_without_reader_warnings(config: AccessConfig) -> list[str]:
     readers = set(config.subscriptions)
     return [
         f"aks[{index}].subscription: {selection.subscription} gets no Reader (it is not in "
@@ -265,9 +373,19 @@ def _problem_from(detail: Any, raw: Mapping[str, Any]) -> Problem:
     if kind == "extra_forbidden":
         return Problem(path, _unknown_key_message(loc), value=detail["input"])
     message = _PLAIN_MESSAGES.get(kind) or _soften(detail["msg"])
+    if kind == "list_type" and isinstance(detail["input"], str):
+        message = _list_form_hint(loc, detail["input"])
     fix = context.get("fix") or _fix_for(loc, raw)
     shows_value = kind != "missing" and not isinstance(detail["input"], dict)  # a mapping says nothing new
     return Problem(path, message, fix, detail["input"]) if shows_value else Problem(path, message, fix)
+
+
+def _list_form_hint(loc: list[str | int], text: str) -> str:
+    items = [item.strip() for item in text.split(",") if item.strip()] or ["<value>"]
+    key = format_path(loc)
+    lines = [f"{NAMESPACE}:{key}:" if len(loc) == 1 else f"{loc[-1]}:"] + [f"  - {item}" for item in items]
+    form = "\n".join("        " + line for line in lines)
+    return f"must be a YAML list, not a comma-separated string; write it as:\n{form}"
 
 
 def _soften(message: str) -> str:

@@ -3,24 +3,43 @@ Pulumi CLI hands it to a program (every value a string; lists and mappings as JS
 
 from __future__ import annotations
 
+import codecs
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from pulumi.runtime import config as runtime_config
 from ruamel.yaml import YAML
+from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import YAMLError
 
-from .config import NAMESPACE
+from .config import CONFIG_KEYS, NAMESPACE, AccessConfig, UndecodedJson, parse_config
 from .problems import ConfigError, Problem
 
 PREFIX = f"{NAMESPACE}:"
+# Namespaces of other packages' settings that a stack of this project may hold.
+_FOREIGN_NAMESPACES = {"pulumi", "azure-native", "azuread", "azure"}
+# Keys of a Pulumi.<stack>.yaml besides `config:`.
+_STACK_FILE_KEYS = {"config", "environment", "secretsprovider", "encryptedkey", "encryptionsalt"}
 
 
-def raw_config_from_pulumi() -> dict[str, Any]:
-    """Every `backline-access:*` key the engine handed over, with structured values decoded."""
-    return namespace_config({**runtime_config.get_config_env(), **runtime_config.CONFIG.get()})
+def config_from_pulumi() -> AccessConfig:
+    """The validated config of the stack the engine runs."""
+    return load_config({**runtime_config.get_config_env(), **runtime_config.CONFIG.get()})
+
+
+def load_config(handed_over: Mapping[str, Any]) -> AccessConfig:
+    """Validate handed-over config: every problem at once, keys of ours in another namespace included."""
+    strays = stray_key_problems(handed_over)
+    try:
+        config = parse_config(namespace_config(handed_over))
+    except ConfigError as error:
+        raise ConfigError([*error.problems, *strays]) from None
+    if strays:
+        raise ConfigError(strays)
+    return config
 
 
 def namespace_config(handed_over: Mapping[str, Any]) -> dict[str, Any]:
@@ -32,9 +51,29 @@ def _decode(value: Any) -> Any:
     if isinstance(value, str) and value.lstrip()[:1] in ("[", "{"):
         try:
             return json.loads(value)
-        except json.JSONDecodeError:
-            return value
+        except json.JSONDecodeError as error:
+            undecoded = UndecodedJson(value)
+            undecoded.error = f"{error.msg} at character {error.pos + 1}"
+            return undecoded
     return value
+
+
+def stray_key_problems(handed_over: Mapping[str, Any]) -> list[Problem]:
+    """Keys of ours under another namespace (`backline:tenantId`): the program would never read them."""
+    known = {key.lower(): key for key in CONFIG_KEYS}
+    problems = []
+    for full_key in sorted(handed_over):
+        namespace, _, key = full_key.rpartition(":")
+        if namespace and namespace != NAMESPACE and namespace not in _FOREIGN_NAMESPACES and key.lower() in known:
+            problems.append(
+                Problem(
+                    full_key,
+                    f"is in namespace '{namespace}', which this program never reads; "
+                    f"did you mean '{PREFIX}{known[key.lower()]}'?",
+                    f"rename the key to {PREFIX}{known[key.lower()]}",
+                )
+            )
+    return problems
 
 
 def handed_over_config(stack_file: Path) -> dict[str, str]:
@@ -46,16 +85,49 @@ def handed_over_config(stack_file: Path) -> dict[str, str]:
             [Problem("config", "must be a mapping of keys to values", value=config)],
             heading=f"Invalid stack file {stack_file}",
         )
-    return {_namespaced(str(key)): _as_cli_string(value) for key, value in config.items()}
+    handed_over = {_namespaced(str(key)): _as_cli_string(value) for key, value in config.items()}
+    problems = _misplaced_key_problems(document, handed_over)
+    if problems:
+        raise ConfigError(problems, heading=f"Invalid stack file {stack_file}")
+    return handed_over
+
+
+def _misplaced_key_problems(document: Mapping[str, Any], handed_over: Mapping[str, str]) -> list[Problem]:
+    """Keys of ours beside `config:` instead of under it, and stack config that lives in Pulumi ESC."""
+    known = {key.lower() for key in CONFIG_KEYS}
+    problems = [
+        Problem(
+            str(key),
+            "is at the top level of the stack file, beside 'config:'; the program reads only keys under 'config:'",
+            f"indent it under 'config:' as {_namespaced(str(key).rpartition(':')[2])}",
+        )
+        for key in document
+        if str(key).lower() not in _STACK_FILE_KEYS and str(key).rpartition(":")[2].lower() in known
+    ]
+    if "environment" in document and f"{PREFIX}tenantId" not in handed_over:
+        problems.append(
+            Problem(
+                "environment",
+                "imports Pulumi ESC environment(s), which only the Pulumi CLI resolves; backline-access plan reads "
+                "the stack file alone and finds no backline-access:tenantId in it",
+                "put the backline-access keys under 'config:' in the stack file (or pass --config with a file that "
+                "has them)",
+                value=document["environment"],
+            )
+        )
+    return problems
 
 
 def _load_yaml(path: Path) -> dict[str, Any]:
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as error:
         raise ConfigError([Problem(str(path), f"cannot be read: {error.strerror}")], heading="No stack file") from None
+    text = _as_text(path, data)
     try:
         document = YAML(typ="safe", pure=True).load(text)
+    except DuplicateKeyError as error:
+        raise ConfigError([_duplicate_key_problem(path, text, error)], heading="Invalid stack file") from None
     except YAMLError as error:
         raise ConfigError([Problem(str(path), f"is not valid YAML: {error}")], heading="Invalid stack file") from None
     if document is None:
@@ -65,6 +137,57 @@ def _load_yaml(path: Path) -> dict[str, Any]:
             [Problem(str(path), "must be a YAML mapping with a 'config' key")], heading="Invalid stack file"
         )
     return document
+
+
+_TO_UTF8 = "save it as UTF-8: iconv -f {source} -t UTF-8 {path} > fixed.yaml && mv fixed.yaml {path}"
+
+
+def _as_text(path: Path, data: bytes) -> str:
+    """The file's text, or a problem that names the encoding and how to convert it."""
+    for bom, encoding in ((codecs.BOM_UTF16_LE, "UTF-16LE"), (codecs.BOM_UTF16_BE, "UTF-16BE")):
+        if data.startswith(bom) or (b"\x00" in data[:64] and encoding == "UTF-16LE"):
+            raise ConfigError(
+                [
+                    Problem(
+                        str(path),
+                        f"is encoded as {encoding[:6]} (what Windows PowerShell's '>' and Out-File write); Pulumi and "
+                        "this program read UTF-8",
+                        _TO_UTF8.format(source=encoding, path=path)
+                        + " (PowerShell: Get-Content FILE | Set-Content -Encoding utf8 FILE)",
+                    )
+                ],
+                heading="Invalid stack file",
+            )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            [
+                Problem(
+                    str(path),
+                    f"is not valid UTF-8 (byte 0x{data[error.start]:02x} at offset {error.start}); Pulumi and this "
+                    "program read UTF-8",
+                    _TO_UTF8.format(source="<its encoding, e.g. WINDOWS-1252>", path=path),
+                )
+            ],
+            heading="Invalid stack file",
+        ) from None
+
+
+def _duplicate_key_problem(path: Path, text: str, error: DuplicateKeyError) -> Problem:
+    match = re.search(r'duplicate key "([^"]*)"', error.problem or "")
+    key = match.group(1) if match else "?"
+    again = error.problem_mark.line if error.problem_mark else 0
+    start = error.context_mark.line if error.context_mark else 0
+    indent = error.problem_mark.column if error.problem_mark else 0
+    same_key = re.compile(rf"^ {{{indent}}}(?:- )?[\"']?{re.escape(key)}[\"']?\s*:")
+    lines = text.splitlines()
+    first = next((n for n in range(start, again) if same_key.match(lines[n])), start)
+    return Problem(
+        f"{path}:{again + 1}",
+        f"repeats the key '{key}' of line {first + 1} in the same mapping; YAML would keep only one of them",
+        "delete one of the two lines (or merge their values)",
+    )
 
 
 def _namespaced(key: str) -> str:

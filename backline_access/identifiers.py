@@ -10,10 +10,25 @@ GUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-
 _GUID = re.compile(GUID_PATTERN)
 _BARE_HEX = re.compile(r"^[0-9a-fA-F]{32}$")
 
+# The patterns below serve both the program and the JSON Schema (ECMA-262 regexes have no flags, so
+# case-insensitive parts are spelled out as [Aa] classes).
 # Resource group: 1-90 chars of letters, digits, '_', '-', '.', '(' and ')'; must not end in '.'.
-_RESOURCE_GROUP = re.compile(r"^[\w\-.()]{1,90}$")
+RESOURCE_GROUP_PATTERN = r"^[-\w.()]{0,89}[-\w()]$"
 # AKS cluster: 1-63 chars of letters, digits, '_' and '-'; starts and ends with a letter or digit.
-_CLUSTER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?$")
+CLUSTER_NAME_PATTERN = r"^[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?$"
+_RESOURCE_GROUP = re.compile(RESOURCE_GROUP_PATTERN)
+_CLUSTER = re.compile(CLUSTER_NAME_PATTERN)
+
+
+def case_insensitive(literal: str) -> str:
+    """A regex matching `literal` in any case, without flags: 'ab.' -> '[Aa][Bb]\\.'."""
+    return "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else re.escape(c) for c in literal)
+
+
+CLUSTER_ID_PATTERN = (
+    f"^{case_insensitive('/subscriptions/')}[^/]+{case_insensitive('/resourceGroups/')}[^/]+"
+    f"{case_insensitive('/providers/Microsoft.ContainerService/managedClusters/')}[^/]+/?$"
+)
 _CLUSTER_ID = re.compile(
     r"^/subscriptions/(?P<subscription>[^/]+)/resourceGroups/(?P<resource_group>[^/]+)"
     r"/providers/Microsoft\.ContainerService/managedClusters/(?P<name>[^/]+)/?$",
@@ -44,7 +59,7 @@ def normalize_guid(value: str) -> str:
 
 
 def resource_group_problem(name: str) -> str | None:
-    if not _RESOURCE_GROUP.match(name) or name.endswith("."):
+    if not _RESOURCE_GROUP.match(name):
         return "is not a valid resource group name (1-90 letters, digits, '_', '-', '.', '(' or ')', not ending in '.')"
     return None
 

@@ -84,6 +84,7 @@ class FakeAzure(Mocks):
     def __init__(self) -> None:
         self.provider_inputs: dict[str, dict[str, Any]] = {}
         self.created: list[tuple[str, str]] = []
+        self.service_principal_ids: list[tuple[str, str]] = []  # (id, object id) of principals it created
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         self.created.append((args.typ, args.name))
@@ -91,8 +92,12 @@ class FakeAzure(Mocks):
             self.provider_inputs[args.name] = dict(args.inputs)
             return f"{args.name}-provider-id", dict(args.inputs)
         if args.typ == "azuread:index/servicePrincipal:ServicePrincipal":
-            object_id = args.resource_id or self.created_object_id()
-            return object_id, {**args.inputs, "objectId": object_id}
+            # pulumi-azuread v6 stores `/servicePrincipals/<object id>`; objectId stays the bare GUID.
+            object_id = args.resource_id.rpartition("/")[2] if args.resource_id else self.created_object_id()
+            resource_id = f"/servicePrincipals/{object_id}"
+            if not args.resource_id:
+                self.service_principal_ids.append((resource_id, object_id))
+            return resource_id, {**args.inputs, "objectId": object_id}
         if args.typ == "azure-native:authorization:RoleAssignment":
             inputs = args.inputs
             assignment_id = (

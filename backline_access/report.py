@@ -6,7 +6,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from .config import AccessConfig
-from .offline import GET_CLIENT_CONFIG, GET_MANAGED_CLUSTER, GET_SERVICE_PRINCIPAL, OfflineRun
+from .offline import (
+    GET_CLIENT_CONFIG,
+    GET_MANAGED_CLUSTER,
+    GET_SERVICE_PRINCIPAL,
+    PLACEHOLDER_OBJECT_ID,
+    OfflineRun,
+)
 from .roles import AKS_RBAC_READER, BACKLINE_APP_ID, READER
 
 REPORT_VERSION = 1
@@ -50,7 +56,7 @@ def _service_principal(config: AccessConfig, run: OfflineRun) -> dict[str, Any]:
     if settings.object_id:
         action = "use the given objectId (no Microsoft Graph call)"
     elif settings.mode == "existing":
-        action = "look up only; never created, changed or deleted"
+        action = "look up only; imported into the stack, never created, changed or deleted"
     else:
         action = "create if missing, adopt unchanged if present"
     managed = bool(run.of_type(SERVICE_PRINCIPAL))
@@ -81,30 +87,67 @@ def _checks(config: AccessConfig, run: OfflineRun) -> list[dict[str, str]]:
     return checks
 
 
+_SHORT_ROLE_NAMES = {READER.name: "Reader", AKS_RBAC_READER.name: "AKS RBAC Reader"}
+# Outputs that repeat what the grant table already shows.
+_SHOWN_IN_TABLE = ("readerAssignments", "aksAssignments")
+
+
 def render_text(document: dict[str, Any]) -> str:
+    principal = document["servicePrincipal"]
+    kept = "deleted on destroy" if principal["deleteOnDestroy"] else "kept on destroy"
+    assignments = document["assignments"]
     lines = [
         "Offline plan (Pulumi mock engine: no credentials, no network, nothing changed)",
-        f"Tenant:       {document['tenantId']}",
-        f"Application:  {document['applicationId']} (Backline)",
         "",
-        "Service principal:",
-        f"  {document['servicePrincipal']['mode']}: {document['servicePrincipal']['action']}",
-        f"  deleted on destroy: {'yes' if document['servicePrincipal']['deleteOnDestroy'] else 'no'}",
+        f"Tenant {document['tenantId']}, Backline's application {document['applicationId']}",
+        f"Service principal: {principal['mode']}: {principal['action']} ({kept})",
         "",
-        f"Role assignments ({len(document['assignments'])}), principal type ServicePrincipal:",
+        f"{len(assignments)} role assignment(s) for Backline's service principal (principal type ServicePrincipal):",
+        *_per_subscription(assignments),
+        "",
+        *_grant_table(assignments),
+        "",
+        "Role definitions: "
+        + ", ".join(f"{_SHORT_ROLE_NAMES[r.name]} {r.guid}" for r in (READER, AKS_RBAC_READER))
+        + " (built-in, as /subscriptions/<id>/providers/Microsoft.Authorization/roleDefinitions/<guid>)",
     ]
-    for item in document["assignments"]:
-        lines += [
-            f"  + {item['role']}",
-            f"      scope:              {item['scope']}",
-            f"      roleDefinitionId:   {item['roleDefinitionId']}",
-            f"      assignment name:    {item['name']}",
-        ]
-    lines += ["", "Checks against Azure:"]
-    lines += [f"  ? {c['check']}: {c['status']}" for c in document["checks"]] or ["  (none)"]
+    lines += _section(
+        "Not checked offline (pulumi preview checks these against Azure):", _checks_text(document), "  ? "
+    )
     lines += _section("Warnings:", document["warnings"], "  ! ")
-    lines += ["", "Outputs:", *_outputs(document["outputs"])]
+    lines += ["", "Outputs after pulumi up:", *_outputs(document["outputs"])]
     return "\n".join(lines)
+
+
+def _per_subscription(assignments: Sequence[dict[str, Any]]) -> list[str]:
+    readers: set[str] = set()
+    clusters: dict[str, int] = {}
+    for item in assignments:
+        subscription = str(item["scope"]).split("/")[2]
+        if item["role"] == READER.name:
+            readers.add(subscription)
+        else:
+            clusters[subscription] = clusters.get(subscription, 0) + 1
+    lines = []
+    for subscription in sorted(readers | set(clusters)):
+        parts = ["Reader"] if subscription in readers else []
+        if subscription in clusters:
+            count = clusters[subscription]
+            parts.append(f"AKS RBAC Reader on {count} cluster{'s' if count != 1 else ''}")
+        lines.append(f"  subscription {subscription}: {', '.join(parts)}")
+    return lines
+
+
+def _grant_table(assignments: Sequence[dict[str, Any]]) -> list[str]:
+    rows = [("ROLE", "SCOPE", "ASSIGNMENT NAME")]
+    rows += [(_SHORT_ROLE_NAMES.get(a["role"], a["role"]), a["scope"], a["name"]) for a in assignments]
+    role_width = max(len(row[0]) for row in rows)
+    scope_width = max(len(row[1]) for row in rows)
+    return [f"  {role:<{role_width}}  {scope:<{scope_width}}  {name}".rstrip() for role, scope, name in rows]
+
+
+def _checks_text(document: dict[str, Any]) -> list[str]:
+    return [check["check"] for check in document["checks"] if check["status"] == NOT_CHECKED]
 
 
 def _section(title: str, items: Sequence[str], bullet: str) -> list[str]:
@@ -116,12 +159,18 @@ def _section(title: str, items: Sequence[str], bullet: str) -> list[str]:
 def _outputs(outputs: dict[str, Any]) -> list[str]:
     lines = []
     for key, value in outputs.items():
-        if isinstance(value, dict):
-            lines.append(f"  {key}:")
-            lines += [f"    {k}: {v}" for k, v in value.items()]
+        if key in _SHOWN_IN_TABLE:
+            lines.append(f"  {key}: {len(value)} assignment id(s), one per grant above")
+        elif key == "verificationCommands" and any(PLACEHOLDER_OBJECT_ID in command for command in value):
+            lines.append(
+                f"  {key}: {len(value)} az commands, runnable once the service principal's object id is known "
+                "(after pulumi up: pulumi stack output verificationCommands)"
+            )
         elif isinstance(value, list):
             lines.append(f"  {key}:")
             lines += [f"    {v}" for v in value]
+        elif value == PLACEHOLDER_OBJECT_ID:
+            lines.append(f"  {key}: known after pulumi up")
         else:
             lines.append(f"  {key}: {value}")
     return lines

@@ -15,6 +15,8 @@ from typer.testing import CliRunner
 from backline_access.cli import app
 
 runner = CliRunner()
+CLUSTER_PREFIX = "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups"
+CLUSTERS = f"{CLUSTER_PREFIX}/rg-prod/providers/Microsoft.ContainerService/managedClusters"
 
 
 def test_plan_of_the_example_stack_lists_every_grant_and_marks_checks_not_checked(
@@ -24,20 +26,63 @@ def test_plan_of_the_example_stack_lists_every_grant_and_marks_checks_not_checke
     result = runner.invoke(app, ["plan", "--stack", "dev"])
     assert result.exit_code == 0, result.output
     out = result.output
-    assert out.count("+ Reader\n") == 2
-    assert out.count("+ Azure Kubernetes Service RBAC Reader\n") == 2
-    assert "roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7" in out
+    assert "  subscription 11111111-1111-1111-1111-111111111111: Reader, AKS RBAC Reader on 2 clusters\n" in out
+    assert "  subscription 22222222-2222-2222-2222-222222222222: Reader\n" in out
+    table = [line.split() for line in out.splitlines() if line.startswith("  Reader ") or line.startswith("  AKS ")]
+    assert [row[:-1] for row in table] == [
+        ["Reader", "/subscriptions/11111111-1111-1111-1111-111111111111"],
+        ["Reader", "/subscriptions/22222222-2222-2222-2222-222222222222"],
+        [
+            "AKS",
+            "RBAC",
+            "Reader",
+            f"{CLUSTER_PREFIX}/rg-prod/providers/Microsoft.ContainerService/managedClusters/aks-prod",
+        ],
+        [
+            "AKS",
+            "RBAC",
+            "Reader",
+            f"{CLUSTER_PREFIX}/rg-staging/providers/Microsoft.ContainerService/managedClusters/aks-staging",
+        ],
+    ]
+    # Each grant is shown once: its scope appears in the table and nowhere else.
+    assert (
+        out.count("/subscriptions/22222222-2222-2222-2222-222222222222\n")
+        + out.count("/subscriptions/22222222-2222-2222-2222-222222222222 ")
+        == 1
+    )
+    assert "acdd72a7-3385-48ef-bd42-f606fba81ae7" in out
     assert "ensure: create if missing, adopt unchanged if present" in out
-    assert (
-        "tenant guard: the credentials belong to tenant 00000000-0000-0000-0000-000000000000: not checked offline"
-        in out
-    )
-    assert (
-        "AKS preflight: cluster rg-prod/aks-prod exists and has Azure RBAC for Kubernetes enabled: not checked offline"
-        in out
-    )
+    assert "Not checked offline (pulumi preview checks these against Azure):" in out
+    assert "  ? tenant guard: the credentials belong to tenant 00000000-0000-0000-0000-000000000000\n" in out
+    assert "  ? AKS preflight: cluster rg-prod/aks-prod exists and has Azure RBAC for Kubernetes enabled\n" in out
     assert "passed" not in out.lower()
     assert "subscriptionIds: 11111111-1111-1111-1111-111111111111,22222222-2222-2222-2222-222222222222" in out
+    # No command with a placeholder that cannot be run.
+    assert "--assignee <" not in out
+    assert "verificationCommands: 6 az commands, runnable once the service principal's object id is known" in out
+
+
+def test_plan_of_the_example_stack_says_its_ids_are_placeholders(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REPO)
+    result = runner.invoke(app, ["plan", "--stack", "dev", "--format", "json"])
+    assert result.exit_code == 0
+    [warning] = [w for w in json.loads(result.stdout)["warnings"] if "placeholder" in w]
+    assert warning.startswith(
+        "00000000-0000-0000-0000-000000000000, 11111111-1111-1111-1111-111111111111, "
+        "22222222-2222-2222-2222-222222222222: placeholder ids like the example stack's"
+    )
+
+
+def test_plan_of_real_looking_ids_has_no_placeholder_warning(stack_file: Callable[[str], Path]) -> None:
+    path = stack_file("""
+    config:
+      backline-access:tenantId: 72f988bf-86f1-41af-91ab-2d7cd011db47
+      backline-access:subscriptions: [0b1f6471-1bf0-4dda-aec3-cb9272f09590]
+    """)
+    result = runner.invoke(app, ["plan", "--config", str(path), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["warnings"] == []
 
 
 def test_plan_json_is_one_document_with_the_documented_keys(stack_file: Callable[[str], Path]) -> None:
@@ -76,7 +121,7 @@ def test_plan_shows_config_warnings(stack_file: Callable[[str], Path]) -> None:
     """)
     result = runner.invoke(app, ["plan", "--config", str(path), "--format", "json"])
     assert result.exit_code == 0, result.output
-    [warning] = json.loads(result.stdout)["warnings"]
+    [warning] = [w for w in json.loads(result.stdout)["warnings"] if "placeholder" not in w]
     assert warning.startswith(f"aks[0].subscription: {SUB_A} gets no Reader")
 
 
@@ -112,8 +157,11 @@ def test_plan_works_for_a_stack_that_only_looks_up_the_service_principal(stack_f
     result = runner.invoke(app, ["plan", "--config", str(path), "--format", "json"])
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
-    assert document["servicePrincipal"]["action"] == "look up only; never created, changed or deleted"
-    assert document["servicePrincipal"]["managedByStack"] is False
+    assert (
+        document["servicePrincipal"]["action"]
+        == "look up only; imported into the stack, never created, changed or deleted"
+    )
+    assert document["servicePrincipal"]["managedByStack"] is True
     assert {
         "check": f"service principal lookup: app 3fc75f55-e53f-4950-9127-665106cded58 in tenant {TENANT}",
         "status": "not checked offline",

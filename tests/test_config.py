@@ -62,7 +62,8 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str]] = [
     (
         "subscriptions as a comma string",
         valid(subscriptions=f"{SUB_A},{SUB_B}"),
-        f"subscriptions: '{SUB_A},{SUB_B}' must be a list\n    fix: {SUBS_FIX}",
+        f"subscriptions: '{SUB_A},{SUB_B}' must be a YAML list, not a comma-separated string; write it as:\n"
+        f"        backline-access:subscriptions:\n          - {SUB_A}\n          - {SUB_B}\n    fix: {SUBS_FIX}",
     ),
     (
         "typo in a top-level key",

@@ -178,7 +178,7 @@ def test_ensure_adopts_an_existing_service_principal_without_changing_its_settin
     existing = "44444444-4444-4444-4444-444444444444"
     run = run_stack(BASIC, Estate(service_principal=existing))
     principal = run.of_type(SERVICE_PRINCIPAL)[0]
-    assert principal.import_id == existing
+    assert principal.import_id == f"/servicePrincipals/{existing}"
     # Nothing but the client id is declared, and every setting is ignored: adoption PATCHes nothing.
     assert set(principal.inputs) == {"clientId", "useExisting"}
     for setting in ("accountEnabled", "appRoleAssignmentRequired", "tags", "description", "owners", "notes"):
@@ -202,13 +202,42 @@ def test_grants_to_an_adopted_principal_that_destroy_deletes_are_deleted_first(r
     assert all(kept.of_type(SERVICE_PRINCIPAL)[0].urn not in a.dependencies for a in kept.of_type(ASSIGNMENT))
 
 
-def test_existing_mode_only_looks_up_and_never_manages_the_service_principal(run_stack: RunStack) -> None:
+def test_existing_mode_imports_the_service_principal_and_never_changes_or_deletes_it(run_stack: RunStack) -> None:
     existing = "55555555-5555-4555-8555-555555555555"
     run = run_stack(
         BASIC + "  backline-access:servicePrincipal: {mode: existing}\n", Estate(service_principal=existing)
     )
-    assert run.of_type(SERVICE_PRINCIPAL) == []
+    [principal] = run.of_type(SERVICE_PRINCIPAL)
+    assert principal.import_id == f"/servicePrincipals/{existing}"
+    assert principal.retain_on_delete is True
+    assert set(principal.inputs) == {"clientId", "useExisting"}
     assert {a.inputs["principalId"] for a in run.of_type(ASSIGNMENT)} == {existing}
+
+
+def test_switching_from_delete_on_destroy_to_existing_keeps_the_principal_declared_and_retained(
+    run_stack: RunStack,
+) -> None:
+    # The engine deletes a resource that leaves the program by the retain flag in the old state: the principal
+    # must stay in the program, under the same name, now retained.
+    existing = "55555555-5555-4555-8555-555555555555"
+    estate = Estate(service_principal=existing)
+    before = run_stack(BASIC + "  backline-access:servicePrincipal: {deleteOnDestroy: true}\n", estate)
+    after = run_stack(BASIC + "  backline-access:servicePrincipal: {mode: existing}\n", estate)
+    [was] = before.of_type(SERVICE_PRINCIPAL)
+    [now] = after.of_type(SERVICE_PRINCIPAL)
+    assert was.retain_on_delete is False
+    assert now.urn == was.urn and now.retain_on_delete is True
+    assert now.import_id == was.import_id
+
+
+def test_the_import_id_of_an_adopted_principal_is_the_id_a_created_one_gets(run_stack: RunStack) -> None:
+    # A created principal's id, as the provider stores it, must equal the import id of later runs, character
+    # for character, or every later `pulumi up` imports (and replaces) it again.
+    estate = Estate()
+    run_stack(BASIC, estate)
+    [(created_id, created_object_id)] = estate.service_principal_ids
+    adopted = run_stack(BASIC, Estate(service_principal=created_object_id)).of_type(SERVICE_PRINCIPAL)[0]
+    assert adopted.import_id == created_id == f"/servicePrincipals/{SP_OBJECT_ID}"
 
 
 def test_existing_mode_fails_clearly_when_the_service_principal_is_missing(run_stack: RunStack) -> None:
@@ -380,11 +409,21 @@ def test_a_customer_program_can_use_the_component_with_a_mapping_twice_without_c
 
 
 def test_an_access_config_built_in_python_gets_the_cross_field_checks_too() -> None:
-    duplicated = AccessConfig(tenant_id=TENANT, subscriptions=[SUB_A, SUB_A.upper()])
     with pytest.raises(ConfigError, match=r"subscriptions\[1\]: .* is listed twice"):
-        BacklineAccess("backline", duplicated)
+        AccessConfig(tenant_id=TENANT, subscriptions=[SUB_A, SUB_A.upper()])
     with pytest.raises(ConfigError, match="nothing to grant"):
-        BacklineAccess("backline", AccessConfig(tenant_id=TENANT))
+        AccessConfig(tenant_id=TENANT)
+
+
+def test_an_access_config_built_in_python_raises_config_error_under_the_stack_key_names() -> None:
+    with pytest.raises(ConfigError) as error:
+        AccessConfig(
+            tenant_id="nope",
+            subscriptions=[SUB_A],
+            service_principal={"object_id": "3FC75F55-E53F-4950-9127-665106CDED58"},
+        )
+    assert [p.path for p in error.value.problems] == ["tenantId", "servicePrincipal.objectId"]
+    assert error.value.problems[1].fix == "az ad sp show --id 3fc75f55-e53f-4950-9127-665106cded58 --query id -o tsv"
 
 
 def test_a_customer_program_gets_config_errors_as_values() -> None:
