@@ -48,6 +48,7 @@ from .problems import (
 from .roles import BACKLINE_APP_ID
 
 NAMESPACE = "backline-access"
+NOTHING_TO_GRANT = "nothing to grant: list subscriptions (Reader) and/or aks clusters (AKS RBAC Reader)"
 
 
 def _guid(fix: str) -> Callable[[str], str]:
@@ -212,7 +213,8 @@ class AccessConfig(_Model):
         try:
             config = handler(data)
         except ValidationError as error:
-            details = _without_misspelled_required(_with_stack_key_names(error.errors()))
+            details = error.errors() if stack_keys else _with_stack_key_names(error.errors())
+            details = _without_misspelled_required(details)
             raw: dict[str, Any] = {}
             if isinstance(data, Mapping):
                 raw = {_ALIASES.get(str(key), str(key)): value for key, value in data.items()}
@@ -265,7 +267,9 @@ def parse_config(raw: Mapping[str, Any]) -> AccessConfig:
         # Stack files use the camelCase keys only: `resource_group` there is a typo, not an alias.
         config = AccessConfig.model_validate(decoded, by_name=False)
     except ConfigError as error:
-        raise ConfigError([*error.problems, *problems]) from None
+        # A value that did not decode may be what grants: "nothing to grant" would only repeat it.
+        found = [p for p in error.problems if not (problems and p.message == NOTHING_TO_GRANT)]
+        raise ConfigError([*found, *problems]) from None
     if problems:
         raise ConfigError(problems)
     return config
@@ -278,7 +282,12 @@ _STRUCTURED_KEYS = ("subscriptions", "aks", "servicePrincipal")
 class UndecodedJson(str):
     """A config value that looked like JSON (it starts with '[' or '{') but does not parse."""
 
-    error: str = ""
+    error: str
+
+    def __new__(cls, text: str, error: str) -> UndecodedJson:
+        value = super().__new__(cls, text)
+        value.error = error
+        return value
 
 
 def _undecodable(raw: Mapping[str, Any]) -> list[Problem]:
@@ -448,7 +457,7 @@ def _cross_problems(raw: Mapping[str, Any]) -> list[Problem]:
         problems.append(
             Problem(
                 "subscriptions",
-                "nothing to grant: list subscriptions (Reader) and/or aks clusters (AKS RBAC Reader)",
+                NOTHING_TO_GRANT,
                 SUBSCRIPTIONS_FIX,
             )
         )

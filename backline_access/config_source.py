@@ -15,7 +15,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import YAMLError
 
-from .config import CONFIG_KEYS, NAMESPACE, AccessConfig, UndecodedJson, parse_config
+from .config import CONFIG_KEYS, NAMESPACE, NOTHING_TO_GRANT, AccessConfig, UndecodedJson, parse_config
 from .problems import ConfigError, Problem
 
 PREFIX = f"{NAMESPACE}:"
@@ -36,7 +36,9 @@ def load_config(handed_over: Mapping[str, Any]) -> AccessConfig:
     try:
         config = parse_config(namespace_config(handed_over))
     except ConfigError as error:
-        raise ConfigError([*error.problems, *strays]) from None
+        # The stray keys are likely what was meant to grant: "nothing to grant" would only repeat them.
+        found = [p for p in error.problems if not (strays and p.message == NOTHING_TO_GRANT)]
+        raise ConfigError([*found, *strays]) from None
     if strays:
         raise ConfigError(strays)
     return config
@@ -52,9 +54,7 @@ def _decode(value: Any) -> Any:
         try:
             return json.loads(value)
         except json.JSONDecodeError as error:
-            undecoded = UndecodedJson(value)
-            undecoded.error = f"{error.msg} at character {error.pos + 1}"
-            return undecoded
+            return UndecodedJson(value, f"{error.msg} at character {error.pos + 1}")
     return value
 
 

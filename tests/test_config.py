@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from conftest import SUB_A, SUB_B, TENANT
 
-from backline_access.config import AccessConfig, parse_config
+from backline_access.config import AccessConfig, UndecodedJson, parse_config
 from backline_access.problems import ConfigError
 
 CLUSTER_ID = (
@@ -166,6 +166,26 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str]] = [
         "nothing to grant",
         {"tenantId": TENANT},
         "subscriptions: nothing to grant: list subscriptions (Reader) and/or aks clusters (AKS RBAC Reader)",
+    ),
+    (
+        "object id that is the application id",
+        valid(servicePrincipal={"objectId": "3fc75f55-e53f-4950-9127-665106cded58"}),
+        "servicePrincipal.objectId: '3fc75f55-e53f-4950-9127-665106cded58' is Backline's application (client) id, "
+        "not the object id of its service principal in your tenant (Azure would answer PrincipalNotFound)\n"
+        "    fix: az ad sp show --id 3fc75f55-e53f-4950-9127-665106cded58 --query id -o tsv",
+    ),
+    (
+        "snake-case key in a stack file",
+        valid(aks=[{"subscription": SUB_A, "clusters": [{"resource_group": "rg", "name": "aks"}]}]),
+        "aks[0].clusters[0].resource_group: 'rg' is not a known key (a typo here would silently grant nothing); "
+        "did you mean 'resourceGroup'?",
+    ),
+    (
+        "subscriptions as broken JSON",
+        valid(subscriptions=UndecodedJson(f'["{SUB_A}",]', "Expecting value at character 41")),
+        f"subscriptions: '[\"{SUB_A}\",]' is not valid JSON (Expecting value at character 41); write it as a "
+        "YAML list or mapping in Pulumi.<stack>.yaml, or set items one by one: "
+        "pulumi config set --path 'backline-access:subscriptions[0]' <value>",
     ),
     (
         "flag as a word",
