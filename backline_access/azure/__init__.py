@@ -1,0 +1,47 @@
+"""The Azure read side: the only part of the project that speaks HTTP.
+
+The component, the CLI and the checks call it; nothing here knows of Pulumi resources.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from azure.core.credentials import TokenCredential
+
+from ..clouds import Cloud
+from .errors import AzureFailure, AzureReadError
+from .identity import ProviderToken, credential_from_environment, resolve_cloud
+from .model import ClusterInfo, ClusterReads, ClusterState, RoleAssignmentInfo
+from .reads import EstateReader
+from .transport import AzureHttp
+
+__all__ = [
+    "AzureFailure",
+    "AzureReadError",
+    "ClusterInfo",
+    "ClusterReads",
+    "ClusterState",
+    "EstateReader",
+    "RoleAssignmentInfo",
+    "reader_for",
+    "reader_from_provider_token",
+    "reader_from_environment",
+    "resolve_cloud",
+]
+
+
+def reader_for(cloud: Cloud, credential: TokenCredential, token: str | None = None) -> EstateReader:
+    arm = AzureHttp(cloud.resource_manager, credential, cloud.arm_scope)
+    graph = AzureHttp(cloud.graph, credential, f"{cloud.graph}/.default") if cloud.graph else None
+    return EstateReader(arm, graph, token=token)
+
+
+def reader_from_provider_token(cloud: Cloud, token: str) -> EstateReader:
+    """Inside the Pulumi program: the azure-native provider's token (Resource Manager only)."""
+    return EstateReader(AzureHttp(cloud.resource_manager, ProviderToken(token), cloud.arm_scope), token=token)
+
+
+def reader_from_environment(environ: Mapping[str, str], cloud: Cloud, tenant_id: str) -> EstateReader:
+    """Outside Pulumi: azure-identity from the ARM_* variables the providers read."""
+    return reader_for(cloud, credential_from_environment(environ, cloud, tenant_id))

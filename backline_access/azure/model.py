@@ -1,0 +1,53 @@
+"""What the read side answers, as plain data, and the one question the program asks of it before granting."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from ..identifiers import ClusterId
+from .errors import AzureFailure
+
+
+@dataclass(frozen=True)
+class ClusterInfo:
+    cluster: ClusterId
+    azure_rbac: bool  # aadProfile.enableAzureRBAC; absent means off
+
+
+@dataclass(frozen=True)
+class ClusterState:
+    """What the preflight learnt of one selected cluster."""
+
+    cluster: ClusterId
+    found: ClusterInfo | None = None
+    failure: AzureFailure | None = None  # the subscription's listing failed (403, 404 SubscriptionNotFound, ...)
+    unchecked: str | None = None  # nothing could be read, and why
+
+    @property
+    def missing(self) -> bool:
+        return self.found is None and self.failure is None and self.unchecked is None
+
+
+@dataclass(frozen=True)
+class RoleAssignmentInfo:
+    id: str
+    name: str
+    scope: str
+    role_definition_id: str
+    principal_id: str
+    principal_type: str
+    condition: str | None = None
+    description: str | None = None
+
+    @property
+    def role_guid(self) -> str:
+        return self.role_definition_id.rstrip("/").rsplit("/", 1)[-1].lower()
+
+
+@runtime_checkable
+class ClusterReads(Protocol):
+    """The read the AKS preflight needs: every selected cluster, in calls that grow with subscriptions."""
+
+    def read_clusters(self, clusters: Sequence[ClusterId]) -> list[ClusterState]: ...

@@ -1,0 +1,233 @@
+"""Reading a customer's estate over HTTP: clusters, role assignments, subscriptions, management groups.
+
+Every read costs a number of calls that grows with subscriptions at most, never with clusters: Resource Graph
+answers all subscriptions' clusters in one paged query, and a per-subscription ARM list fills in what Resource
+Graph has not indexed yet (it lags ARM by a minute or so) or cannot see.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..identifiers import ClusterId, parse_cluster_resource_id
+from .errors import AzureFailure, AzureReadError
+from .model import ClusterInfo, ClusterState, RoleAssignmentInfo
+from .transport import AzureHttp
+
+ROLE_ASSIGNMENTS_API = "2022-04-01"
+CLUSTERS_API = "2026-08-01"
+SUBSCRIPTIONS_API = "2022-12-01"
+MANAGEMENT_GROUPS_API = "2023-04-01"
+RESOURCE_GRAPH_API = "2024-04-01"
+GRAPH_API = "v1.0"
+RESOURCE_GRAPH_PATH = "/providers/Microsoft.ResourceGraph/resources"
+# Resource Graph takes at most 1,000 subscriptions per request and answers at most 1,000 rows per page.
+RESOURCE_GRAPH_SUBSCRIPTIONS = 1000
+RESOURCE_GRAPH_PAGE = 1000
+CLUSTERS_QUERY = (
+    "resources | where type =~ 'microsoft.containerservice/managedclusters' "
+    "| project id, subscriptionId, resourceGroup, name, azureRbac = properties.aadProfile.enableAzureRBAC"
+)
+
+
+@dataclass
+class ClusterInventory:
+    """The clusters of some subscriptions, and the subscriptions whose clusters could not be listed."""
+
+    clusters: dict[str, list[ClusterInfo]] = field(default_factory=dict)
+    failures: dict[str, AzureFailure] = field(default_factory=dict)
+
+
+@dataclass
+class AssignmentInventory:
+    assignments: dict[str, list[RoleAssignmentInfo]] = field(default_factory=dict)
+    failures: dict[str, AzureFailure] = field(default_factory=dict)
+
+
+class EstateReader:
+    """The read side over HTTP. `arm` speaks to Resource Manager; `graph`, when given, to Microsoft Graph."""
+
+    def __init__(self, arm: AzureHttp, graph: AzureHttp | None = None, token: str | None = None) -> None:
+        self.arm = arm
+        self.graph = graph
+        self._token = token
+
+    @property
+    def calls(self) -> int:
+        return self.arm.counter.count + (self.graph.counter.count if self.graph else 0)
+
+    # --- identity ---------------------------------------------------------------------------------
+
+    def credentials_tenant(self) -> str | None:
+        """The tenant of the credentials (the token's `tid` claim), or None when it cannot be told."""
+        return _token_claim(self._token, "tid") if self._token else None
+
+    def service_principal(self, app_id: str) -> str | None:
+        """The object id of the app's service principal in the tenant, or None when there is none."""
+        if self.graph is None:
+            raise ValueError("no Microsoft Graph endpoint configured")
+        found = self.graph.get(
+            f"/{GRAPH_API}/servicePrincipals", {"$filter": f"appId eq '{app_id}'", "$select": "id,appId"}
+        )
+        values = found.get("value", [])
+        return str(values[0]["id"]).lower() if values else None
+
+    # --- subscriptions and management groups ---------------------------------------------------
+
+    def subscriptions(self) -> list[str]:
+        """The subscriptions the credentials can see."""
+        return sorted(
+            str(item["subscriptionId"]).lower()
+            for item in self.arm.pages("/subscriptions", {"api-version": SUBSCRIPTIONS_API})
+        )
+
+    def management_group_subscriptions(self, group: str) -> list[str]:
+        """Every subscription below a management group, at any depth."""
+        path = f"/providers/Microsoft.Management/managementGroups/{group}/descendants"
+        return sorted(
+            str(item["name"]).lower()
+            for item in self.arm.pages(path, {"api-version": MANAGEMENT_GROUPS_API})
+            if str(item.get("type", "")).lower() == "microsoft.management/managementgroups/subscriptions"
+        )
+
+    # --- role assignments ---------------------------------------------------------------------
+
+    def role_assignments(self, principal_id: str, subscriptions: Iterable[str]) -> AssignmentInventory:
+        """A principal's role assignments in each subscription (at, above and below it): one list per
+        subscription."""
+        inventory = AssignmentInventory()
+
+        def read(subscription: str) -> tuple[str, list[RoleAssignmentInfo] | AzureFailure]:
+            scope = f"/subscriptions/{subscription}"
+            params = {"api-version": ROLE_ASSIGNMENTS_API, "$filter": f"principalId eq '{principal_id}'"}
+            try:
+                items = self.arm.pages(f"{scope}/providers/Microsoft.Authorization/roleAssignments", params, scope)
+                return subscription, [_assignment(item) for item in items]
+            except AzureReadError as error:
+                return subscription, error.failure
+
+        for subscription, result in self.arm.map(read, sorted(set(subscriptions))):
+            if isinstance(result, AzureFailure):
+                inventory.failures[subscription] = result
+            else:
+                inventory.assignments[subscription] = result
+        return inventory
+
+    # --- clusters -------------------------------------------------------------------------------
+
+    def cluster(self, cluster: ClusterId) -> ClusterInfo:
+        """One named cluster (raises AzureReadError when it cannot be read)."""
+        found = self.arm.get(cluster.resource_id, {"api-version": CLUSTERS_API})
+        return _cluster_info(found)
+
+    def clusters_in(self, subscriptions: Iterable[str]) -> ClusterInventory:
+        """The clusters of each subscription: Resource Graph first, the ARM list where it cannot answer."""
+        wanted = sorted(set(subscriptions))
+        inventory = ClusterInventory({subscription: [] for subscription in wanted})
+        try:
+            for info in self._graph_clusters(wanted):
+                inventory.clusters.setdefault(info.cluster.subscription_id, []).append(info)
+        except AzureReadError:
+            # Resource Graph unavailable (or not allowed): list each subscription in ARM instead.
+            return self._arm_clusters(wanted)
+        return inventory
+
+    def read_clusters(self, clusters: Sequence[ClusterId]) -> list[ClusterState]:
+        """Every selected cluster: one Resource Graph query for all, then an ARM list for each subscription
+        where a selected cluster is not (yet) in Resource Graph."""
+        subscriptions = sorted({c.subscription_id for c in clusters})
+        found = self._index(self.clusters_in(subscriptions))
+        unresolved = sorted({c.subscription_id for c in clusters if c not in found})
+        listed = self._arm_clusters(unresolved)
+        found.update(self._index(listed))
+        return [
+            ClusterState(c, found=found.get(c), failure=None if c in found else listed.failures.get(c.subscription_id))
+            for c in clusters
+        ]
+
+    def _graph_clusters(self, subscriptions: list[str]) -> Iterable[ClusterInfo]:
+        for start in range(0, len(subscriptions), RESOURCE_GRAPH_SUBSCRIPTIONS):
+            chunk = subscriptions[start : start + RESOURCE_GRAPH_SUBSCRIPTIONS]
+            options: dict[str, Any] = {"$top": RESOURCE_GRAPH_PAGE, "resultFormat": "objectArray"}
+            while True:
+                body = {"subscriptions": chunk, "query": CLUSTERS_QUERY, "options": options}
+                page = self.arm.post(RESOURCE_GRAPH_PATH, {"api-version": RESOURCE_GRAPH_API}, body)
+                for row in page.get("data", []):
+                    info = _cluster_row(row)
+                    if info is not None:
+                        yield info
+                token = page.get("$skipToken")
+                if not token:
+                    break
+                options = {**options, "$skipToken": token}
+
+    def _arm_clusters(self, subscriptions: list[str]) -> ClusterInventory:
+        inventory = ClusterInventory()
+
+        def read(subscription: str) -> tuple[str, list[ClusterInfo] | AzureFailure]:
+            scope = f"/subscriptions/{subscription}"
+            path = f"{scope}/providers/Microsoft.ContainerService/managedClusters"
+            try:
+                items = self.arm.pages(path, {"api-version": CLUSTERS_API}, scope)
+                return subscription, [_cluster_info(item) for item in items]
+            except AzureReadError as error:
+                return subscription, error.failure
+
+        for subscription, result in self.arm.map(read, subscriptions):
+            if isinstance(result, AzureFailure):
+                inventory.failures[subscription] = result
+            else:
+                inventory.clusters[subscription] = result
+        return inventory
+
+    @staticmethod
+    def _index(inventory: ClusterInventory) -> dict[ClusterId, ClusterInfo]:
+        return {info.cluster: info for infos in inventory.clusters.values() for info in infos}
+
+
+def _cluster_id(resource_id: str) -> ClusterId | None:
+    parsed = parse_cluster_resource_id(resource_id)
+    return ClusterId.of(parsed.subscription, parsed.resource_group, parsed.name) if parsed else None
+
+
+def _cluster_row(row: dict[str, Any]) -> ClusterInfo | None:
+    cluster = _cluster_id(str(row.get("id", "")))
+    return ClusterInfo(cluster, row.get("azureRbac") is True) if cluster else None
+
+
+def _cluster_info(item: dict[str, Any]) -> ClusterInfo:
+    cluster = _cluster_id(str(item.get("id", "")))
+    if cluster is None:
+        raise AzureReadError(AzureFailure(str(item.get("id")), 0, "UnexpectedResponse", "not a cluster id"))
+    profile = (item.get("properties") or {}).get("aadProfile") or {}
+    return ClusterInfo(cluster, profile.get("enableAzureRBAC") is True)
+
+
+def _assignment(item: dict[str, Any]) -> RoleAssignmentInfo:
+    properties = item.get("properties") or {}
+    return RoleAssignmentInfo(
+        id=str(item["id"]),
+        name=str(item["name"]),
+        scope=str(properties.get("scope", "")),
+        role_definition_id=str(properties.get("roleDefinitionId", "")),
+        principal_id=str(properties.get("principalId", "")).lower(),
+        principal_type=str(properties.get("principalType", "")),
+        condition=properties.get("condition"),
+        description=properties.get("description"),
+    )
+
+
+def _token_claim(token: str, claim: str) -> str | None:
+    parts = token.split(".")
+    if len(parts) < 2:
+        return None
+    payload = parts[1] + "=" * (-len(parts[1]) % 4)
+    try:
+        value = json.loads(base64.urlsafe_b64decode(payload)).get(claim)
+    except (ValueError, AttributeError):
+        return None
+    return str(value).lower() if value else None

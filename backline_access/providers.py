@@ -1,0 +1,164 @@
+"""The provider pair: one azure-native and one azuread provider per component, however many subscriptions.
+
+A role assignment's ARM path is `{scope}/providers/Microsoft.Authorization/roleAssignments/{name}`: it does not
+use the provider's subscription, so one azure-native provider grants in every subscription of the tenant (and
+the engine starts one plugin process per explicit provider). Explicit providers do not inherit stack config,
+so every `azure-native:*` / `azuread:*` setting the user gave is passed on here, and the cloud is chosen the way
+the providers document it when the stack config is silent.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_azure_native as azure_native
+import pulumi_azuread as azuread
+from pydantic.alias_generators import to_camel, to_snake
+
+from .clouds import CloudChoice, choose_cloud, named_cloud
+from .problems import ConfigError, Problem
+
+ARM = "azure-native"
+GRAPH = "azuread"
+
+
+def _settings_of(args_class: type) -> dict[str, str]:
+    """The provider's settings, camelCase (as in stack config) -> the kind of value ('bool', 'list', 'str')."""
+    kinds = {}
+    for name, parameter in inspect.signature(args_class.__init__).parameters.items():
+        if name in ("self", "__self__"):
+            continue
+        annotation = str(parameter.annotation)
+        kind = "list" if "Sequence" in annotation else "bool" if "bool" in annotation else "str"
+        kinds[to_camel(name)] = kind
+    return kinds
+
+
+KNOWN_SETTINGS = {ARM: _settings_of(azure_native.ProviderArgs), GRAPH: _settings_of(azuread.ProviderArgs)}
+
+
+@dataclass(frozen=True)
+class ProviderSettings:
+    """What each explicit provider is given: camelCase setting -> value, and which of them are secrets."""
+
+    arm: dict[str, Any]
+    graph: dict[str, Any]
+    cloud: CloudChoice
+    secrets: frozenset[str] = field(default_factory=frozenset)  # "azure-native:clientSecret", ...
+
+    def arguments(self, package: str) -> dict[str, Any]:
+        """Keyword arguments for the package's `Provider(...)`, secrets wrapped as secrets."""
+        settings = self.arm if package == ARM else self.graph
+        return {
+            to_snake(key): pulumi.Output.secret(value) if f"{package}:{key}" in self.secrets else value
+            for key, value in settings.items()
+        }
+
+
+def provider_settings(
+    handed_over: Mapping[str, Any],
+    secret_keys: set[str],
+    environ: Mapping[str, str],
+    tenant_id: str,
+    subscription_id: str,
+) -> ProviderSettings:
+    """The settings of both providers, pinned to `tenant_id`. Raises ConfigError for settings no provider knows,
+    values of the wrong kind, a tenant that contradicts the pin, or an unknown cloud."""
+    problems: list[Problem] = []
+    given = {package: _given(package, handed_over, problems) for package in (ARM, GRAPH)}
+    for package, settings in given.items():
+        pinned = str(settings.get("tenantId", tenant_id)).lower()
+        if pinned != tenant_id:
+            problems.append(
+                Problem(
+                    f"{package}:tenantId",
+                    f"is {pinned}, but backline-access:tenantId is {tenant_id}; the providers are pinned to "
+                    "backline-access:tenantId",
+                    f"remove {package}:tenantId from the stack config, or make the two equal",
+                )
+            )
+    cloud = choose_cloud({k: str(v) for k, v in given[ARM].items()}, environ)
+    if cloud.metadata_host is None and named_cloud(cloud.environment) is None:
+        problems.append(
+            Problem(
+                cloud.source,
+                f"names the cloud {cloud.environment!r}, which is none of public, usgovernment, china",
+                "az cloud list --query \"[].name\" -o tsv; for Azure Stack or another custom cloud set "
+                "ARM_METADATA_HOSTNAME instead",
+            )
+        )
+    if problems:
+        raise ConfigError(problems, heading="Invalid Azure provider settings in the stack config")
+    arm = {"tenantId": tenant_id, "subscriptionId": subscription_id, **given[ARM]}
+    arm["tenantId"] = tenant_id
+    graph = {**given[GRAPH], "tenantId": tenant_id}
+    _pin_cloud(arm, graph, cloud)
+    secrets = frozenset(key for key in handed_over if key in secret_keys)
+    return ProviderSettings(arm=arm, graph=graph, cloud=cloud, secrets=secrets)
+
+
+def _pin_cloud(arm: dict[str, Any], graph: dict[str, Any], cloud: CloudChoice) -> None:
+    """Both providers on the chosen cloud. The azure-native SDK sends `environment: public` when none is given
+    and the provider prefers it to ARM_ENVIRONMENT, so the choice is always passed explicitly."""
+    if cloud.metadata_host:
+        arm.setdefault("metadataHost", cloud.metadata_host)
+        graph.setdefault("metadataHost", cloud.metadata_host)
+        return
+    named = named_cloud(cloud.environment)
+    name = named.name if named else cloud.environment
+    arm["environment"] = name
+    graph.setdefault("environment", name)
+
+
+def _given(package: str, handed_over: Mapping[str, Any], problems: list[Problem]) -> dict[str, Any]:
+    known = KNOWN_SETTINGS[package]
+    settings: dict[str, Any] = {}
+    for full_key in sorted(handed_over):
+        namespace, _, key = full_key.partition(":")
+        if namespace != package:
+            continue
+        kind = known.get(key)
+        if kind is None:
+            problems.append(
+                Problem(
+                    full_key,
+                    f"is not a setting of the {package} provider",
+                    f"the settings it knows: {', '.join(sorted(known))}",
+                )
+            )
+            continue
+        value = _typed(handed_over[full_key], kind)
+        if value is None:
+            problems.append(Problem(full_key, f"must be {'true or false' if kind == 'bool' else 'a list'}"))
+        else:
+            settings[key] = value
+    return settings
+
+
+def _typed(value: Any, kind: str) -> Any:
+    if kind == "bool":
+        text = str(value).strip().lower()
+        return {"true": True, "false": False}.get(text)
+    if kind == "list":
+        if isinstance(value, list):
+            return value
+        try:
+            decoded = json.loads(str(value))
+        except json.JSONDecodeError:
+            return None
+        return decoded if isinstance(decoded, list) else None
+    return str(value)
+
+
+def given_providers(opts: pulumi.ResourceOptions | None) -> dict[str, pulumi.ProviderResource]:
+    """Providers a customer program passed to the component (`opts.providers`), keyed by package."""
+    if opts is None or not opts.providers:
+        return {}
+    if isinstance(opts.providers, Mapping):
+        return dict(opts.providers)
+    return {provider.package: provider for provider in opts.providers}

@@ -1,0 +1,119 @@
+"""The estate a fake Azure holds: tenant, subscriptions, management groups, clusters, service principals,
+role assignments and the clients that may sign in. Loaded from JSON or built in a test."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+BACKLINE_APP_ID = "3fc75f55-e53f-4950-9127-665106cded58"
+
+
+@dataclass
+class Cluster:
+    subscription: str
+    resource_group: str
+    name: str
+    azure_rbac: bool | None = True  # None: no aadProfile at all
+
+    @property
+    def id(self) -> str:
+        return (
+            f"/subscriptions/{self.subscription}/resourceGroups/{self.resource_group}"
+            f"/providers/Microsoft.ContainerService/managedClusters/{self.name}"
+        )
+
+    def arm(self) -> dict[str, Any]:
+        properties: dict[str, Any] = {"provisioningState": "Succeeded", "kubernetesVersion": "1.33.2"}
+        if self.azure_rbac is not None:
+            properties["aadProfile"] = {"managed": True, "enableAzureRBAC": self.azure_rbac}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "type": "Microsoft.ContainerService/ManagedClusters",
+            "location": "westeurope",
+            "properties": properties,
+        }
+
+
+@dataclass
+class Assignment:
+    name: str
+    scope: str
+    role_definition_id: str
+    principal_id: str
+    principal_type: str = "ServicePrincipal"
+    description: str | None = None
+    condition: str | None = None
+    visible_after_reads: int = 0  # propagation: hidden from the first N reads
+
+    @property
+    def id(self) -> str:
+        return f"{self.scope}/providers/Microsoft.Authorization/roleAssignments/{self.name}"
+
+    @property
+    def role_guid(self) -> str:
+        return self.role_definition_id.rsplit("/", 1)[-1].lower()
+
+    def arm(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "type": "Microsoft.Authorization/roleAssignments",
+            "properties": {
+                "roleDefinitionId": self.role_definition_id,
+                "principalId": self.principal_id,
+                "principalType": self.principal_type,
+                "scope": self.scope,
+                "condition": self.condition,
+                "conditionVersion": "2.0" if self.condition else None,
+                "description": self.description,
+                "createdOn": "2026-01-01T00:00:00.0000000Z",
+                "updatedOn": "2026-01-01T00:00:00.0000000Z",
+                "createdBy": None,
+                "updatedBy": "00000000-0000-0000-0000-000000000001",
+                "delegatedManagedIdentityResourceId": None,
+            },
+        }
+
+
+@dataclass
+class Estate:
+    tenant: str
+    subscriptions: list[str] = field(default_factory=list)
+    management_groups: dict[str, list[str]] = field(default_factory=dict)  # group -> subscriptions and groups
+    clusters: list[Cluster] = field(default_factory=list)
+    service_principals: dict[str, str] = field(default_factory=dict)  # app id -> object id
+    assignments: list[Assignment] = field(default_factory=list)
+    clients: dict[str, str] = field(default_factory=dict)  # client id -> secret
+    federated_clients: list[str] = field(default_factory=list)  # client ids that may sign in with OIDC
+
+    @classmethod
+    def load(cls, path: Path) -> Estate:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls(
+            tenant=data["tenant"],
+            subscriptions=data.get("subscriptions", []),
+            management_groups=data.get("managementGroups", {}),
+            clusters=[
+                Cluster(c["subscription"], c["resourceGroup"], c["name"], c.get("azureRbac", True))
+                for c in data.get("clusters", [])
+            ],
+            service_principals=data.get("servicePrincipals", {}),
+            assignments=[
+                Assignment(
+                    a["name"],
+                    a["scope"],
+                    a["roleDefinitionId"],
+                    a["principalId"],
+                    a.get("principalType", "ServicePrincipal"),
+                    a.get("description"),
+                    a.get("condition"),
+                )
+                for a in data.get("roleAssignments", [])
+            ],
+            clients=data.get("clients", {}),
+            federated_clients=data.get("federatedClients", []),
+        )
