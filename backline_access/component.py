@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -10,9 +11,20 @@ import pulumi_azure_native as azure_native
 import pulumi_azuread as azuread
 from pulumi_azure_native import authorization
 
+from .azure import AzureReadError, ClusterReads, reader_from_provider_token, resolve_cloud
+from .clouds import Cloud, CloudChoice
 from .config import AccessConfig, ServicePrincipalConfig, parse_config
+from .config_source import provider_config_from_pulumi
 from .plan import AccessPlan, PlannedAssignment, build_plan
-from .preflight import check_clusters, guard_tenant, lookup_service_principal, missing_service_principal_error
+from .preflight import (
+    PreflightError,
+    check_clusters,
+    guard_tenant,
+    lookup_service_principal,
+    missing_service_principal_error,
+    provider_token,
+)
+from .providers import ARM, GRAPH, given_providers, provider_settings
 from .roles import BACKLINE_APP_ID
 
 COMPONENT_TYPE = "backline:index:BacklineAccess"
@@ -61,29 +73,37 @@ class BacklineAccess(pulumi.ComponentResource):
         name: str,
         config: AccessConfig | Mapping[str, Any],
         opts: pulumi.ResourceOptions | None = None,
+        reader: ClusterReads | None = None,
     ) -> None:
+        """`config`: an AccessConfig, or a mapping in the stack-config shape. `opts.providers` may carry an
+        `azure-native` and an `azuread` provider to use instead of the component's own pair. `reader` answers the
+        preflight's questions in-process (the offline plan); by default they go to Azure over HTTP, as the
+        azure-native provider's identity."""
         # An AccessConfig has passed every check when it was built; a mapping is checked here.
         access = config if isinstance(config, AccessConfig) else parse_config(config)
-        super().__init__(COMPONENT_TYPE, name, None, opts)
         plan = build_plan(access)
+        handed_over, secret_keys = provider_config_from_pulumi()
+        settings = provider_settings(
+            handed_over, secret_keys, os.environ, plan.tenant_id, plan.provider_subscriptions[0]
+        )
+        super().__init__(COMPONENT_TYPE, name, None, opts)
         for warning in plan.warnings:
             pulumi.log.warn(warning, resource=self)
 
-        arm = {
-            subscription: azure_native.Provider(
-                f"{name}-arm-{subscription}",
-                subscription_id=subscription,
-                tenant_id=plan.tenant_id,
-                opts=pulumi.ResourceOptions(parent=self),
-            )
-            for subscription in plan.provider_subscriptions
-        }
-        guard_tenant(plan.tenant_id, next(iter(arm.values())), parent=self)
-        check_clusters(plan.clusters, arm, access.aks_require_azure_rbac, parent=self)
-        principal_id, grants_depend_on = self._service_principal(name, access.service_principal, plan)
+        given = given_providers(opts)
+        self._settings = settings
+        self._given = given
+        arm = given.get(ARM) or azure_native.Provider(
+            f"{name}-arm", **settings.arguments(ARM), opts=pulumi.ResourceOptions(parent=self)
+        )
+        cloud = self._cloud(settings.cloud, online=reader is None)
+        guard_tenant(plan.tenant_id, arm, parent=self, cloud=cloud)
+        if plan.clusters:
+            check_clusters(plan.clusters, reader or self._http_reader(arm, cloud), access.aks_require_azure_rbac, self)
+        consent_url = _admin_consent_url(plan, cloud, settings.cloud)
+        principal_id, grants_depend_on = self._service_principal(name, access.service_principal, plan, consent_url)
         assignments = {
-            planned: self._assign(name, planned, principal_id, arm[planned.subscription_id], grants_depend_on)
-            for planned in plan.assignments
+            planned: self._assign(name, planned, principal_id, arm, grants_depend_on) for planned in plan.assignments
         }
 
         self.tenant_id = pulumi.Output.from_input(plan.tenant_id)
@@ -92,9 +112,29 @@ class BacklineAccess(pulumi.ComponentResource):
         self.service_principal_object_id = pulumi.Output.from_input(principal_id)
         self.reader_assignments = _assignment_ids(assignments, clusters=False)
         self.aks_assignments = _assignment_ids(assignments, clusters=True)
-        self.admin_consent_url = pulumi.Output.from_input(plan.admin_consent_url)
-        self.verification_commands = self.service_principal_object_id.apply(plan.verification_commands)
+        self.admin_consent_url = pulumi.Output.from_input(consent_url)
+        prefix = cloud.az_prefix() if cloud else ""
+        self.verification_commands = self.service_principal_object_id.apply(
+            lambda object_id: [prefix + command for command in plan.verification_commands(object_id)]
+        )
         self.register_outputs(self.outputs())
+
+    def _cloud(self, choice: CloudChoice, online: bool) -> Cloud | None:
+        """The cloud's endpoints; a custom cloud's are read from its metadata host (online runs only)."""
+        if choice.named is not None or not online:
+            return choice.named
+        try:
+            return resolve_cloud(choice)
+        except AzureReadError as error:
+            raise PreflightError(
+                f"Cannot read the cloud's endpoints from {choice.source}={choice.metadata_host}: {error}\n"
+                "    fix: check the host name (it serves /metadata/endpoints), or unset it for the public cloud"
+            ) from None
+
+    def _http_reader(self, arm: pulumi.ProviderResource, cloud: Cloud | None) -> ClusterReads:
+        if cloud is None:  # only offline, where a reader is always given
+            raise PreflightError("the cloud's endpoints are unknown")
+        return reader_from_provider_token(cloud, provider_token(arm, self, cloud))
 
     def outputs(self) -> dict[str, pulumi.Output[Any]]:
         """The stack outputs, under the names the README documents."""
@@ -114,15 +154,18 @@ class BacklineAccess(pulumi.ComponentResource):
         name: str,
         settings: ServicePrincipalConfig,
         plan: AccessPlan,
+        consent_url: str,
     ) -> tuple[pulumi.Input[str], list[pulumi.Resource]]:
         """The principal's object id (plain when already known, so `pulumi preview` shows it on every
         assignment) and what the assignments must depend on."""
         if settings.object_id:
             return settings.object_id, []
-        graph = azuread.Provider(f"{name}-graph", tenant_id=plan.tenant_id, opts=pulumi.ResourceOptions(parent=self))
+        graph = self._given.get(GRAPH) or azuread.Provider(
+            f"{name}-graph", **self._settings.arguments(GRAPH), opts=pulumi.ResourceOptions(parent=self)
+        )
         existing = lookup_service_principal(graph, parent=self)
         if settings.mode == "existing" and existing is None:
-            raise missing_service_principal_error(plan.tenant_id)
+            raise missing_service_principal_error(plan.tenant_id, consent_url)
         # `existing` declares the principal too (imported, retained, nothing changed): a stack that created it
         # with deleteOnDestroy and then switches to `existing` must not delete it because it left the program.
         principal = azuread.ServicePrincipal(
@@ -147,7 +190,7 @@ class BacklineAccess(pulumi.ComponentResource):
         name: str,
         planned: PlannedAssignment,
         grantee: pulumi.Input[str],
-        provider: azure_native.Provider,
+        provider: pulumi.ProviderResource,
         depends_on: list[pulumi.Resource],
     ) -> authorization.RoleAssignment:
         return authorization.RoleAssignment(
@@ -165,6 +208,12 @@ class BacklineAccess(pulumi.ComponentResource):
                 depends_on=depends_on,
             ),
         )
+
+
+def _admin_consent_url(plan: AccessPlan, cloud: Cloud | None, choice: CloudChoice) -> str:
+    if cloud is not None:
+        return cloud.admin_consent_url(plan.tenant_id, plan.app_id)
+    return f"<login endpoint of {choice.metadata_host}>/{plan.tenant_id}/adminconsent?client_id={plan.app_id}"
 
 
 def _assignment_ids(

@@ -30,6 +30,14 @@ def config_from_pulumi() -> AccessConfig:
     return load_config({**runtime_config.get_config_env(), **runtime_config.CONFIG.get()})
 
 
+def provider_config_from_pulumi() -> tuple[dict[str, Any], set[str]]:
+    """All config the engine handed over (the providers' keys among it), and which keys are secrets."""
+    handed_over = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    secret_keys = {key for key in handed_over if runtime_config.is_config_secret(key)}
+    secret_keys |= set(runtime_config.get_config_secret_keys_env())
+    return handed_over, secret_keys
+
+
 def load_config(handed_over: Mapping[str, Any]) -> AccessConfig:
     """Validate handed-over config: every problem at once, keys of ours in another namespace included."""
     strays = stray_key_problems(handed_over)

@@ -7,7 +7,7 @@ checking anything, and every such answer is recorded so reports can show it as "
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,12 +16,16 @@ import pulumi
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks, set_mocks
 
+from .azure import ClusterInfo, ClusterReads, ClusterState
+from .identifiers import ClusterId
+
 PROJECT = "backline-access"
 PLACEHOLDER_OBJECT_ID = "<service principal object id: known after pulumi up>"
 
 GET_CLIENT_CONFIG = "azure-native:authorization:getClientConfig"
 GET_MANAGED_CLUSTER = "azure-native:containerservice:getManagedCluster"
 GET_SERVICE_PRINCIPAL = "azuread:index/getServicePrincipal:getServicePrincipal"
+GET_CLIENT_TOKEN = "azure-native:authorization:getClientToken"
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,7 @@ class OfflineRun:
     warnings: list[str]
     outputs: dict[str, Any]
     registered_outputs: dict[str, list[str]] = field(default_factory=dict)
+    reads: list[str] = field(default_factory=list)  # questions the read side answered in-process
 
     def of_type(self, type_: str) -> list[Registration]:
         return [r for r in self.registrations if r.type == type_]
@@ -114,6 +119,8 @@ class FakeAzure(Mocks):
             return self.answer_cluster(provider.get("subscriptionId", ""), args.args)
         if args.token == GET_SERVICE_PRINCIPAL:
             return self.answer_service_principal(args.args)
+        if args.token == GET_CLIENT_TOKEN:
+            return {"token": self.answer_client_token(provider, args.args)}
         raise AzureError(f"{args.token} is not answered offline")
 
     def created_object_id(self) -> str:
@@ -133,10 +140,32 @@ class FakeAzure(Mocks):
     def answer_service_principal(self, args: Mapping[str, Any]) -> dict[str, Any]:
         raise AzureError(f"No service principal found for application ID: {args.get('clientId')!r}")
 
+    def answer_client_token(self, provider: Mapping[str, Any], args: Mapping[str, Any]) -> str:
+        raise AzureError("getClientToken is not answered offline")
 
-class OfflineAzure(FakeAzure):
+
+class InProcessReads:
+    """The read side answered in-process: every selected cluster exists with Azure RBAC on. Each question is
+    recorded, so reports can list it as not checked."""
+
+    def __init__(self) -> None:
+        self.reads: list[str] = []
+
+    def read_clusters(self, clusters: Sequence[ClusterId]) -> list[ClusterState]:
+        self.reads += [
+            f"AKS preflight: cluster {c.resource_group}/{c.name} exists and has Azure RBAC for Kubernetes enabled"
+            for c in clusters
+        ]
+        return [ClusterState(c, found=ClusterInfo(c, azure_rbac=True)) for c in clusters]
+
+
+class OfflineAzure(FakeAzure, InProcessReads):
     """The offline plan's Azure: the tenant matches, clusters exist with Azure RBAC on, and the service
     principal lookup answers with a placeholder (so `existing` mode plans too). None of it is checked."""
+
+    def __init__(self) -> None:
+        FakeAzure.__init__(self)
+        InProcessReads.__init__(self)
 
     def answer_service_principal(self, args: Mapping[str, Any]) -> dict[str, Any]:
         return {"objectId": PLACEHOLDER_OBJECT_ID, "clientId": args.get("clientId")}
@@ -210,26 +239,38 @@ def run_offline(
     program: Callable[[], Any] | None = None,
     stack: str = "dev",
     preview: bool = False,
+    reader: ClusterReads | None = None,
+    secret_keys: Sequence[str] = (),
 ) -> OfflineRun:
-    """Run the Pulumi program under mocks with config as the Pulumi CLI hands it over."""
+    """Run the Pulumi program under mocks with config as the Pulumi CLI hands it over. The read side is
+    `reader`, else `azure` when it answers reads in-process, else Azure over HTTP (a fake, in tests)."""
     from .program import run
 
-    monitor = RecordingMonitor(azure or OfflineAzure())
+    azure = azure or OfflineAzure()
+    if reader is None and isinstance(azure, ClusterReads):
+        reader = azure
+
+    monitor = RecordingMonitor(azure)
     collector = _WarningCollector()
     logger = logging.getLogger(f"backline_access.offline.{id(monitor)}")
     logger.propagate = False
     logger.addHandler(collector)
     runtime_settings.ROOT.set(None)
     set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=preview, logger=logger, monitor=monitor)
-    pulumi.runtime.set_all_config(dict(handed_over_config))
+    pulumi.runtime.set_all_config(dict(handed_over_config), list(secret_keys))
     holder = _Holder()
 
     @pulumi.runtime.test  # type: ignore[untyped-decorator]
     def evaluate() -> pulumi.Output[Any]:
-        access = (program or run)()
+        access = program() if program else run(reader=reader)
         return pulumi.Output.all(**access.outputs()).apply(holder.outputs.update)
 
     evaluate()
     return OfflineRun(
-        monitor.registrations, monitor.invokes, collector.messages, holder.outputs, monitor.registered_outputs
+        monitor.registrations,
+        monitor.invokes,
+        collector.messages,
+        holder.outputs,
+        monitor.registered_outputs,
+        list(reader.reads) if isinstance(reader, InProcessReads) else [],
     )

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from .config import AccessConfig, config_warnings
 from .identifiers import ClusterId, subscription_scope
-from .roles import AKS_RBAC_READER, BACKLINE_APP_ID, READER, Role, admin_consent_url, assignment_name
+from .roles import AKS_RBAC_READER, BACKLINE_APP_ID, READER, Role, assignment_name
 
 
 @dataclass(frozen=True)
@@ -46,17 +46,14 @@ class AccessPlan:
 
     @property
     def provider_subscriptions(self) -> tuple[str, ...]:
-        """Every subscription something is assigned in: one azure-native provider each."""
+        """Every subscription something is assigned in. The azure-native provider needs one to start (the grants
+        do not use it: a role assignment's path is its scope)."""
         return tuple(sorted({a.subscription_id for a in self.assignments}))
 
     @property
     def subscription_ids_csv(self) -> str:
         """What the Backline UI asks for: the subscription ids, comma-separated."""
         return ",".join(self.reader_subscriptions)
-
-    @property
-    def admin_consent_url(self) -> str:
-        return admin_consent_url(self.tenant_id, self.app_id)
 
     def verification_commands(self, principal_object_id: str) -> list[str]:
         """The product page's verification queries, filled in."""

@@ -1,63 +1,86 @@
-"""Checks against Azure that run before anything is granted: the tenant guard, the service principal
-lookup and the AKS cluster preflight. They use provider invokes, so `pulumi preview` runs them too."""
+"""Checks against Azure that run before anything is granted: the tenant guard, the service principal lookup
+and the AKS cluster preflight. `pulumi preview` runs them too. A check that gets no answer is "could not be
+checked", never passed."""
 
 from __future__ import annotations
 
-import asyncio
-import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 import pulumi
-import pulumi_azure_native as azure_native
 import pulumi_azuread as azuread
-from pulumi.runtime.sync_await import _sync_await
-from pulumi_azure_native import authorization, containerservice
+from pulumi_azure_native import authorization
 
+from .azure import ClusterReads, ClusterState
+from .clouds import Cloud
 from .identifiers import ClusterId
 from .problems import OBJECT_ID_FIX, SUBSCRIPTIONS_FIX, clusters_fix
-from .roles import BACKLINE_APP_ID, admin_consent_url
+from .roles import BACKLINE_APP_ID
 
-GET_MANAGED_CLUSTER = "azure-native:containerservice:getManagedCluster"
-_CLUSTER_NOT_FOUND = re.compile(r"ResourceNotFound|ResourceGroupNotFound|\b404\b", re.IGNORECASE)
-_SUBSCRIPTION_NOT_FOUND = re.compile(r"SubscriptionNotFound|InvalidSubscriptionId", re.IGNORECASE)
-_SERVICE_PRINCIPAL_NOT_FOUND = re.compile(r"no service principal found", re.IGNORECASE)
-# ARM allows 250 reads in a burst per subscription and principal; stay well inside it.
-MAX_CONCURRENT_CLUSTER_READS = 32
+_SERVICE_PRINCIPAL_NOT_FOUND = "no service principal found"
 
 
 class PreflightError(pulumi.RunError):
     """Azure is not in a state where access can be granted; nothing was changed."""
 
 
-def guard_tenant(expected_tenant: str, provider: azure_native.Provider, parent: pulumi.Resource) -> None:
+def login_fix(tenant_id: str, cloud: Cloud | None) -> str:
+    prefix = cloud.az_prefix() if cloud else ""
+    return (
+        f"{prefix}az login --tenant {tenant_id} (in CI: ARM_TENANT_ID={tenant_id} and the OIDC client of that tenant)"
+    )
+
+
+def guard_tenant(
+    expected_tenant: str, provider: pulumi.ProviderResource, parent: pulumi.Resource, cloud: Cloud | None
+) -> None:
     """Stop before anything is registered when the credentials belong to another tenant."""
     try:
         client = authorization.get_client_config(opts=pulumi.InvokeOptions(provider=provider, parent=parent))
     except Exception as error:  # noqa: BLE001 - any failure to read the credentials is reported the same way
         raise PreflightError(
             f"Cannot read the Azure credentials for tenant {expected_tenant}: {error}\n"
-            f"    fix: az login --tenant {expected_tenant} (in CI: set ARM_TENANT_ID and the OIDC "
-            "client of that tenant)"
+            f"    fix: {login_fix(expected_tenant, cloud)}"
         ) from None
-    actual = (client.tenant_id or "").lower()
+    actual = str(getattr(client, "tenant_id", None) or "").lower()
+    if not actual:
+        raise PreflightError(
+            f"Tenant guard could not be checked: the azure-native provider returned no tenant for its credentials, "
+            f"so nothing was granted.\n    fix: {login_fix(expected_tenant, cloud)}, then run again"
+        )
     if actual != expected_tenant:
         raise PreflightError(
-            f"Tenant guard: the Azure credentials belong to tenant {actual or '(unknown)'}, but "
-            f"backline-access:tenantId is {expected_tenant}. Nothing was changed.\n"
-            f"    fix: az login --tenant {expected_tenant} (in CI: ARM_TENANT_ID={expected_tenant}), "
-            "or correct backline-access:tenantId"
+            f"Tenant guard: the Azure credentials belong to tenant {actual}, but backline-access:tenantId is "
+            f"{expected_tenant}. Nothing was changed.\n"
+            f"    fix: {login_fix(expected_tenant, cloud)}, or correct backline-access:tenantId"
         )
 
 
-def lookup_service_principal(provider: azuread.Provider, parent: pulumi.Resource) -> str | None:
+def provider_token(provider: pulumi.ProviderResource, parent: pulumi.Resource, cloud: Cloud) -> str:
+    """The azure-native provider's own Resource Manager token: the read side reads as the identity that grants."""
+    try:
+        result = authorization.get_client_token(
+            endpoint=cloud.resource_manager, opts=pulumi.InvokeOptions(provider=provider, parent=parent)
+        )
+    except Exception as error:  # noqa: BLE001 - reported with the fix, like the tenant guard
+        raise PreflightError(f"Cannot get a Resource Manager token from the azure-native provider: {error}") from None
+    token = str(getattr(result, "token", None) or "")
+    if not token:
+        raise PreflightError(
+            "AKS preflight could not be checked: the azure-native provider returned no token for Resource Manager, "
+            "so nothing was granted.\n"
+            "    fix: check the provider's credentials (az account get-access-token), then run again"
+        )
+    return token
+
+
+def lookup_service_principal(provider: pulumi.ProviderResource, parent: pulumi.Resource) -> str | None:
     """The object id of Backline's service principal in this tenant, or None when it does not exist."""
     try:
         found = azuread.get_service_principal(
             client_id=BACKLINE_APP_ID, opts=pulumi.InvokeOptions(provider=provider, parent=parent)
         )
     except Exception as error:  # noqa: BLE001 - classified below, re-raised with the fix
-        if _SERVICE_PRINCIPAL_NOT_FOUND.search(str(error)):
+        if _SERVICE_PRINCIPAL_NOT_FOUND in str(error).lower():
             return None
         raise PreflightError(
             f"Cannot look up the service principal of app {BACKLINE_APP_ID}: {error}\n"
@@ -65,68 +88,34 @@ def lookup_service_principal(provider: azuread.Provider, parent: pulumi.Resource
             "or set backline-access:servicePrincipal.objectId to skip Graph entirely "
             f"({OBJECT_ID_FIX})"
         ) from None
-    return str(found.object_id).lower()
+    object_id = str(getattr(found, "object_id", None) or "")
+    if not object_id:
+        raise PreflightError(
+            f"The service principal lookup could not be checked: Microsoft Graph answered without an object id for "
+            f"app {BACKLINE_APP_ID}, so nothing was granted.\n"
+            f"    fix: run again; or set backline-access:servicePrincipal.objectId ({OBJECT_ID_FIX})"
+        )
+    return object_id.lower()
 
 
-def missing_service_principal_error(tenant_id: str) -> PreflightError:
+def missing_service_principal_error(tenant_id: str, consent_url: str) -> PreflightError:
     return PreflightError(
         f"The service principal of Backline's app {BACKLINE_APP_ID} does not exist in tenant {tenant_id}, "
         "and servicePrincipal.mode is 'existing' (look up only).\n"
         f"    fix: create it: az ad sp create --id {BACKLINE_APP_ID}\n"
-        f"    or let an admin consent: {admin_consent_url(tenant_id)}\n"
+        f"    or let an admin consent: {consent_url}\n"
         "    or set servicePrincipal.mode: ensure to let this stack create it"
     )
 
 
-@dataclass(frozen=True)
-class ClusterState:
-    cluster: ClusterId
-    azure_rbac: bool | None = None
-    error: str | None = None
-
-    @property
-    def missing(self) -> bool:
-        return self.error is not None and _CLUSTER_NOT_FOUND.search(self.error) is not None
-
-    @property
-    def subscription_missing(self) -> bool:
-        return self.error is not None and _SUBSCRIPTION_NOT_FOUND.search(self.error) is not None
-
-
 def check_clusters(
-    clusters: Sequence[ClusterId],
-    providers: Mapping[str, azure_native.Provider],
-    require_azure_rbac: bool,
-    parent: pulumi.Resource,
+    clusters: Sequence[ClusterId], reader: ClusterReads, require_azure_rbac: bool, parent: pulumi.Resource
 ) -> None:
-    """Read every cluster concurrently, then judge them together: warn (or fail) on Azure RBAC off,
-    fail on missing or unreadable clusters. It returns only when all reads are done, so a failed check
-    stops the program before any grant or service principal is registered."""
-    if not clusters:
-        return
-    slots = asyncio.Semaphore(MAX_CONCURRENT_CLUSTER_READS)
-    reads = asyncio.gather(*(_read_cluster(c, providers[c.subscription_id], parent, slots) for c in clusters))
-    # The same blocking wait the SDK's synchronous invokes use; the reads themselves run concurrently.
-    _judge(_sync_await(reads), require_azure_rbac, parent)
-
-
-async def _read_cluster(
-    cluster: ClusterId, provider: azure_native.Provider, parent: pulumi.Resource, slots: asyncio.Semaphore
-) -> ClusterState:
-    # invoke_async, not get_managed_cluster_output: the output form turns a failed read into an unhandled
-    # error of the whole program, and we want every cluster's result before judging.
-    try:
-        async with slots:
-            result = await pulumi.runtime.invoke_async(
-                GET_MANAGED_CLUSTER,
-                {"resourceGroupName": cluster.resource_group, "resourceName": cluster.name},
-                opts=pulumi.InvokeOptions(provider=provider, parent=parent),
-                typ=containerservice.GetManagedClusterResult,
-            )
-    except Exception as error:  # noqa: BLE001 - kept per cluster and judged together
-        return ClusterState(cluster, error=str(error))
-    profile = result.aad_profile if result is not None else None
-    return ClusterState(cluster, azure_rbac=bool(profile and profile.enable_azure_rbac))
+    """Read every selected cluster through the read side, then judge them together: warn (or fail) on Azure
+    RBAC off, fail on missing or unreadable clusters. It returns only when all reads are done, so a failed
+    check stops the program before any grant or service principal is registered."""
+    if clusters:
+        _judge(reader.read_clusters(clusters), require_azure_rbac, parent)
 
 
 def rbac_fix(cluster: ClusterId) -> str:
@@ -137,26 +126,40 @@ def rbac_fix(cluster: ClusterId) -> str:
     )
 
 
+def _problem(state: ClusterState) -> str | None:
+    cluster = state.cluster
+    where = (
+        f"AKS cluster '{cluster.name}' (resource group '{cluster.resource_group}', "
+        f"subscription {cluster.subscription_id})"
+    )
+    if state.unchecked is not None:
+        return f"{where} could not be checked: {state.unchecked}"
+    failure = state.failure
+    if failure is not None and failure.subscription_not_found:
+        return (
+            f"Subscription {cluster.subscription_id} of AKS cluster '{cluster.name}' was not found or is not "
+            f"visible to the deployer ({failure.describe()})\n    fix: {SUBSCRIPTIONS_FIX}"
+        )
+    if failure is not None and failure.forbidden:
+        return (
+            f"{where} cannot be read: the deployer may not list the clusters of {failure.scope} "
+            f"({failure.describe()})\n    fix: give the deployer Reader (or more) on {failure.scope}"
+        )
+    if failure is not None:
+        return f"{where} cannot be read: {failure.describe()}\n    fix: run again; if it persists, check Azure's status"
+    if state.missing:
+        return f"{where} was not found.\n    fix: {clusters_fix(cluster.subscription_id)}"
+    return None
+
+
 def _judge(states: Sequence[ClusterState], require_azure_rbac: bool, parent: pulumi.Resource) -> None:
     errors: list[str] = []
     for state in states:
-        cluster = state.cluster
-        if state.subscription_missing:
-            errors.append(
-                f"Subscription {cluster.subscription_id} of AKS cluster '{cluster.name}' was not found or is not "
-                f"visible to the deployer: {state.error}\n    fix: {SUBSCRIPTIONS_FIX}"
-            )
-        elif state.missing:
-            errors.append(
-                f"AKS cluster '{cluster.name}' (resource group '{cluster.resource_group}', subscription "
-                f"{cluster.subscription_id}) was not found.\n    fix: {clusters_fix(cluster.subscription_id)}"
-            )
-        elif state.error is not None:
-            errors.append(
-                f"AKS cluster '{cluster.name}' (resource group '{cluster.resource_group}') cannot be read: "
-                f"{state.error}\n    fix: the deployer needs Reader (or more) on {cluster.resource_id}"
-            )
-        elif not state.azure_rbac:
+        problem = _problem(state)
+        if problem is not None:
+            errors.append(problem)
+        elif state.found is not None and not state.found.azure_rbac:
+            cluster = state.cluster
             message = (
                 f"AKS cluster '{cluster.name}' (resource group '{cluster.resource_group}') has Azure RBAC for "
                 "Kubernetes authorization disabled: the AKS RBAC Reader assignment takes effect only once "

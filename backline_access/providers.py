@@ -30,7 +30,7 @@ GRAPH = "azuread"
 def _settings_of(args_class: type) -> dict[str, str]:
     """The provider's settings, camelCase (as in stack config) -> the kind of value ('bool', 'list', 'str')."""
     kinds = {}
-    for name, parameter in inspect.signature(args_class.__init__).parameters.items():
+    for name, parameter in inspect.signature(args_class).parameters.items():
         if name in ("self", "__self__"):
             continue
         annotation = str(parameter.annotation)
@@ -88,7 +88,7 @@ def provider_settings(
             Problem(
                 cloud.source,
                 f"names the cloud {cloud.environment!r}, which is none of public, usgovernment, china",
-                "az cloud list --query \"[].name\" -o tsv; for Azure Stack or another custom cloud set "
+                'az cloud list --query "[].name" -o tsv; for Azure Stack or another custom cloud set '
                 "ARM_METADATA_HOSTNAME instead",
             )
         )

@@ -8,7 +8,6 @@ from typing import Any
 from .config import AccessConfig
 from .offline import (
     GET_CLIENT_CONFIG,
-    GET_MANAGED_CLUSTER,
     GET_SERVICE_PRINCIPAL,
     PLACEHOLDER_OBJECT_ID,
     OfflineRun,
@@ -70,21 +69,19 @@ def _service_principal(config: AccessConfig, run: OfflineRun) -> dict[str, Any]:
 
 
 def _checks(config: AccessConfig, run: OfflineRun) -> list[dict[str, str]]:
-    checks = []
-    for call in run.invokes:
-        if call.token == GET_CLIENT_CONFIG:
-            what = f"tenant guard: the credentials belong to tenant {config.tenant_id}"
-        elif call.token == GET_MANAGED_CLUSTER:
-            what = (
-                f"AKS preflight: cluster {call.args.get('resourceGroupName')}/{call.args.get('resourceName')} "
-                "exists and has Azure RBAC for Kubernetes enabled"
-            )
-        elif call.token == GET_SERVICE_PRINCIPAL:
-            what = f"service principal lookup: app {BACKLINE_APP_ID} in tenant {config.tenant_id}"
-        else:
-            what = call.token
-        checks.append({"check": what, "status": NOT_CHECKED})
-    return checks
+    """Every question the program asked of Azure, in the order a real run asks them."""
+    asked = [_invoke_question(config, call.token) for call in run.invokes]
+    guard = [what for what in asked if what.startswith("tenant guard")]
+    others = [what for what in asked if not what.startswith("tenant guard")]
+    return [{"check": what, "status": NOT_CHECKED} for what in [*guard, *run.reads, *others]]
+
+
+def _invoke_question(config: AccessConfig, token: str) -> str:
+    if token == GET_CLIENT_CONFIG:
+        return f"tenant guard: the credentials belong to tenant {config.tenant_id}"
+    if token == GET_SERVICE_PRINCIPAL:
+        return f"service principal lookup: app {BACKLINE_APP_ID} in tenant {config.tenant_id}"
+    return token
 
 
 _SHORT_ROLE_NAMES = {READER.name: "Reader", AKS_RBAC_READER.name: "AKS RBAC Reader"}

@@ -34,7 +34,3 @@ def assignment_name(scope: str, role: Role, app_id: str = BACKLINE_APP_ID) -> st
     """Deterministic role assignment name: the same (scope, role, app) always gives the same GUID,
     so a re-run after lost state converges on the assignment it made before."""
     return str(uuid.uuid5(_ASSIGNMENT_NAMESPACE, f"{scope.lower()}|{role.guid}|{app_id.lower()}"))
-
-
-def admin_consent_url(tenant_id: str, app_id: str = BACKLINE_APP_ID) -> str:
-    return f"https://login.microsoftonline.com/{tenant_id}/adminconsent?client_id={app_id}"

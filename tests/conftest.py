@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
 
+from backline_access.azure import AzureFailure, ClusterInfo, ClusterState
 from backline_access.config_source import handed_over_config
-from backline_access.offline import FakeAzure, OfflineRun, run_offline
+from backline_access.identifiers import ClusterId
+from backline_access.offline import FakeAzure, InProcessReads, OfflineRun, run_offline
 
 REPO = Path(__file__).resolve().parent.parent
 REFERENCE = REPO.parent / "shared" / "reference"
@@ -47,18 +49,20 @@ def run_stack(stack_file: Callable[[str], Path]) -> Callable[..., OfflineRun]:
     return run
 
 
-class Estate(FakeAzure):
-    """A small Azure estate for tests: the tenant of the credentials, which clusters exist (and with
-    which aadProfile), and whether Backline's service principal exists."""
+class Estate(FakeAzure, InProcessReads):
+    """A small Azure estate for tests, answered in-process: the tenant of the credentials, which clusters exist
+    (as ARM returns them: `{"properties": {"aadProfile": ...}}`, or the aadProfile alone), which subscriptions'
+    listings fail, and whether Backline's service principal exists."""
 
     def __init__(
         self,
         credential_tenant: str = TENANT,
         clusters: dict[str, dict[str, object] | None] | None = None,
         service_principal: str | None = None,
-        unreadable: dict[str, str] | None = None,
+        unreadable: dict[str, AzureFailure] | None = None,
     ) -> None:
-        super().__init__()
+        FakeAzure.__init__(self)
+        InProcessReads.__init__(self)
         self.credential_tenant = credential_tenant
         self.clusters = clusters
         self.service_principal = service_principal
@@ -70,20 +74,22 @@ class Estate(FakeAzure):
     def answer_client_config(self, provider: dict[str, object]) -> dict[str, object]:  # type: ignore[override]
         return {"tenantId": self.credential_tenant, "subscriptionId": provider.get("subscriptionId")}
 
-    def answer_cluster(self, subscription_id: str, args: dict[str, object]) -> dict[str, object]:  # type: ignore[override]
-        from backline_access.offline import AzureError
+    def read_clusters(self, clusters: Sequence[ClusterId]) -> list[ClusterState]:
+        InProcessReads.read_clusters(self, clusters)
+        return [self._state(cluster) for cluster in clusters]
 
-        name = str(args["resourceName"])
-        if name in self.unreadable:
-            raise AzureError(self.unreadable[name])
+    def _state(self, cluster: ClusterId) -> ClusterState:
+        if cluster.name in self.unreadable:
+            return ClusterState(cluster, failure=self.unreadable[cluster.name])
         if self.clusters is None:
-            return super().answer_cluster(subscription_id, args)
-        if name not in self.clusters:
-            raise AzureError(
-                f'Status=404 Code="ResourceNotFound" Message="The Resource '
-                f"'Microsoft.ContainerService/managedClusters/{name}' was not found.\""
-            )
-        return self.clusters[name] or {}
+            return ClusterState(cluster, found=ClusterInfo(cluster, azure_rbac=True))
+        if cluster.name not in self.clusters:
+            return ClusterState(cluster)
+        body = self.clusters[cluster.name] or {}
+        properties = body.get("properties", body)
+        profile = properties.get("aadProfile") if isinstance(properties, dict) else None
+        enabled = isinstance(profile, dict) and profile.get("enableAzureRBAC") is True
+        return ClusterState(cluster, found=ClusterInfo(cluster, azure_rbac=enabled))
 
     def answer_service_principal(self, args: dict[str, object]) -> dict[str, object]:  # type: ignore[override]
         if self.service_principal is None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,10 +9,11 @@ import pytest
 from conftest import SP_OBJECT_ID, SUB_A, SUB_B, TENANT, Estate
 
 from backline_access import AccessConfig, BacklineAccess, ConfigError
+from backline_access.azure import AzureFailure
 from backline_access.config_source import handed_over_config
 from backline_access.offline import (
     GET_CLIENT_CONFIG,
-    GET_MANAGED_CLUSTER,
+    GET_CLIENT_TOKEN,
     GET_SERVICE_PRINCIPAL,
     OfflineRun,
     Registration,
@@ -82,22 +82,17 @@ def test_grants_reader_per_subscription_and_aks_reader_per_cluster_and_nothing_e
     }
 
 
-def test_every_child_is_parented_to_the_component_and_assignments_use_their_subscription_provider(
-    run_stack: RunStack,
-) -> None:
+def test_one_provider_pair_pinned_to_the_tenant_serves_every_subscription(run_stack: RunStack) -> None:
     run = run_stack(BASIC)
     component = run.of_type(COMPONENT)[0]
     children = [r for r in run.registrations if r.type != COMPONENT]
     assert all(r.parent == component.urn for r in children)
-    providers = by_name(run, ARM_PROVIDER)
-    assert set(providers) == {f"backline-arm-{SUB_A}", f"backline-arm-{SUB_B}"}
-    for name, provider in providers.items():
-        assert provider.inputs["tenantId"] == TENANT
-        assert provider.inputs["subscriptionId"] == name.removeprefix("backline-arm-")
-    assert by_name(run, GRAPH_PROVIDER)["backline-graph"].inputs["tenantId"] == TENANT
-    for assignment in run.of_type(ASSIGNMENT):
-        subscription = assignment.inputs["scope"].split("/")[2]
-        assert f"backline-arm-{subscription}::" in assignment.provider
+    [arm] = run.of_type(ARM_PROVIDER)
+    [graph] = run.of_type(GRAPH_PROVIDER)
+    assert arm.name == "backline-arm" and graph.name == "backline-graph"
+    assert arm.inputs["tenantId"] == TENANT and graph.inputs["tenantId"] == TENANT
+    assert arm.inputs["subscriptionId"] == SUB_A  # one of the configured subscriptions: the provider needs one
+    assert all("::backline-arm::" in assignment.provider for assignment in run.of_type(ASSIGNMENT))
 
 
 def test_assignments_are_deleted_on_destroy_and_replaced_delete_first(run_stack: RunStack) -> None:
@@ -330,31 +325,35 @@ def test_require_azure_rbac_turns_the_warning_into_an_error(run_stack: RunStack)
     assert granted_or_created(estate) == []
 
 
-def test_unreadable_cluster_names_the_permission_needed(run_stack: RunStack) -> None:
-    estate = Estate(unreadable={"aks-prod": 'Status=403 Code="AuthorizationFailed"'})
-    with pytest.raises(PreflightError, match=r"(?s)cannot be read: .*AuthorizationFailed.*needs Reader"):
+def test_unreadable_cluster_names_the_scope_and_the_role_the_deployer_lacks(run_stack: RunStack) -> None:
+    forbidden = AzureFailure(f"/subscriptions/{SUB_A}", 403, "AuthorizationFailed", "no read on rg-404")
+    estate = Estate(unreadable={"aks-prod": forbidden})
+    with pytest.raises(PreflightError) as error:
         run_stack(BASIC, estate)
+    message = str(error.value)
+    assert f"cannot be read: the deployer may not list the clusters of /subscriptions/{SUB_A}" in message
+    assert "HTTP 403 AuthorizationFailed: no read on rg-404" in message
+    assert f"fix: give the deployer Reader (or more) on /subscriptions/{SUB_A}" in message
+    assert "was not found" not in message  # classified by code: the digits 404 in a name mean nothing
     assert granted_or_created(estate) == []
 
 
 def test_a_cluster_in_an_unknown_subscription_says_so(run_stack: RunStack) -> None:
-    estate = Estate(unreadable={"aks-prod": 'Status=404 Code="SubscriptionNotFound"'})
+    gone = AzureFailure(f"/subscriptions/{SUB_A}", 404, "SubscriptionNotFound", "could not be found")
     with pytest.raises(PreflightError, match=rf"Subscription {SUB_A} of AKS cluster 'aks-prod' was not found"):
-        run_stack(BASIC, estate)
+        run_stack(BASIC, Estate(unreadable={"aks-prod": gone}))
 
 
-def test_every_cluster_is_read_once_through_its_subscription_provider(run_stack: RunStack) -> None:
+def test_every_selected_cluster_is_asked_of_the_read_side_once(run_stack: RunStack) -> None:
     run = run_stack(BASIC)
-    reads = [c for c in run.invokes if c.token == GET_MANAGED_CLUSTER]
-    assert [(c.args["resourceGroupName"], c.args["resourceName"]) for c in reads] == [("rg-prod", "aks-prod")]
-    assert f"backline-arm-{SUB_A}::" in reads[0].provider
+    assert run.reads == ["AKS preflight: cluster rg-prod/aks-prod exists and has Azure RBAC for Kubernetes enabled"]
+    assert GET_CLIENT_TOKEN not in {call.token for call in run.invokes}  # in-process: no token, no HTTP
 
 
 def test_aks_only_subscription_warns_that_reader_is_missing(run_stack: RunStack) -> None:
     config = BASIC.replace(f"[{SUB_A}, {SUB_B}]", f"[{SUB_B}]")
     run = run_stack(config)
     assert any(f"aks[0].subscription: {SUB_A} gets no Reader" in w for w in run.warnings)
-    assert f"backline-arm-{SUB_A}" in by_name(run, ARM_PROVIDER)
 
 
 def test_the_component_registers_its_outputs(run_stack: RunStack) -> None:
@@ -372,22 +371,6 @@ def test_the_component_registers_its_outputs(run_stack: RunStack) -> None:
             "verificationCommands",
         ]
     )
-
-
-def test_cluster_reads_run_concurrently(run_stack: RunStack) -> None:
-    config = BASIC.replace(
-        "          name: aks-prod\n",
-        "          name: aks-prod\n        - resourceGroup: rg-prod\n          name: aks-two\n",
-    )
-    both_waiting = threading.Barrier(2, timeout=10)
-
-    class SlowArm(Estate):
-        def answer_cluster(self, subscription_id: str, args: dict[str, object]) -> dict[str, object]:  # type: ignore[override]
-            both_waiting.wait()  # raises BrokenBarrierError if the reads came one after another
-            return RBAC_ON
-
-    run = run_stack(config, SlowArm())
-    assert len([c for c in run.invokes if c.token == GET_MANAGED_CLUSTER]) == 2
 
 
 def test_preview_registers_the_same_graph_as_up(stack_file: Callable[[str], Path]) -> None:

@@ -25,8 +25,8 @@ __all__ = [
     "EstateReader",
     "RoleAssignmentInfo",
     "reader_for",
-    "reader_from_provider_token",
     "reader_from_environment",
+    "reader_from_provider_token",
     "resolve_cloud",
 ]
 

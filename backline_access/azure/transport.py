@@ -60,7 +60,7 @@ class ReadRetryPolicy(HTTPPolicy):  # type: ignore[type-arg]
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _wait(self, response: PipelineResponse[Any, Any], attempt: int) -> float:
-        retry_after = response.http_response.headers.get("Retry-After")
+        retry_after: str | None = response.http_response.headers.get("Retry-After")
         if retry_after:
             try:
                 return min(float(retry_after), self.max_wait)
@@ -69,7 +69,8 @@ class ReadRetryPolicy(HTTPPolicy):  # type: ignore[type-arg]
         return self._jittered(attempt)
 
     def _jittered(self, attempt: int) -> float:
-        return min(self.max_wait, self.backoff * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
+        ceiling: float = min(self.max_wait, self.backoff * 2.0 ** (attempt - 1))
+        return ceiling * random.uniform(0.5, 1.0)
 
 
 class CallCounter:

@@ -12,7 +12,6 @@ import ssl
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -102,10 +101,13 @@ class FakeAzureServer:
     def issue_token(self, client_id: str = "deployer", tenant: str | None = None) -> str:
         """A bearer token this fake accepts (JWT-shaped, unsigned), as Entra would issue for the client."""
         claims = {"tid": tenant or self.estate.tenant, "appid": client_id, "aud": self.url, "jti": str(uuid.uuid4())}
-        token = ".".join(
-            base64.urlsafe_b64encode(json.dumps(part).encode()).decode().rstrip("=")
-            for part in ({"alg": "none", "typ": "JWT"}, claims)
-        ) + "."
+        token = (
+            ".".join(
+                base64.urlsafe_b64encode(json.dumps(part).encode()).decode().rstrip("=")
+                for part in ({"alg": "none", "typ": "JWT"}, claims)
+            )
+            + "."
+        )
         with self._lock:
             self._tokens.add(token)
         return token
@@ -122,12 +124,16 @@ class FakeAzureServer:
 
     def calls(self, method: str | None = None, path_contains: str = "") -> list[Request]:
         return [
-            r for r in self.requests if (method is None or r.method == method) and path_contains.lower() in r.path.lower()
+            r
+            for r in self.requests
+            if (method is None or r.method == method) and path_contains.lower() in r.path.lower()
         ]
 
     # --- answering ----------------------------------------------------------------------------
 
-    def handle(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], Any]:
+    def handle(
+        self, method: str, raw_path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], Any]:
         split = urlsplit(raw_path)
         query = {k: v[-1] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
         path = split.path
@@ -257,7 +263,9 @@ class FakeAzureServer:
         lower = scope.lower()
         subscription = re.match(r"/subscriptions/([^/]+)", lower)
         if subscription and subscription.group(1) not in {s.lower() for s in self.estate.subscriptions}:
-            raise AzureError(404, "SubscriptionNotFound", f"The subscription '{subscription.group(1)}' could not be found.")
+            raise AzureError(
+                404, "SubscriptionNotFound", f"The subscription '{subscription.group(1)}' could not be found."
+            )
         for forbidden in self.faults.forbidden_scopes:
             if lower.startswith(forbidden):
                 raise AzureError(
@@ -458,7 +466,10 @@ def _group_item(group: str, parent: str) -> dict[str, Any]:
         "id": f"/providers/Microsoft.Management/managementGroups/{group}",
         "type": "Microsoft.Management/managementGroups",
         "name": group,
-        "properties": {"displayName": group, "parent": {"id": f"/providers/Microsoft.Management/managementGroups/{parent}"}},
+        "properties": {
+            "displayName": group,
+            "parent": {"id": f"/providers/Microsoft.Management/managementGroups/{parent}"},
+        },
     }
 
 
@@ -498,9 +509,7 @@ def _handler(fake: FakeAzureServer) -> type[BaseHTTPRequestHandler]:
 
         do_GET = do_POST = do_PUT = do_DELETE = _serve  # noqa: N815 - http.server's method names
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's signature
+        def log_message(self, format: str, *args: Any) -> None:
             pass
 
     return Handler
-
-
