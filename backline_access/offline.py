@@ -43,6 +43,7 @@ class Registration:
     delete_before_replace: bool
     ignore_changes: tuple[str, ...]
     dependencies: tuple[str, ...] = ()
+    secret_inputs: tuple[str, ...] = ()  # inputs sent to the engine as secrets
 
 
 @dataclass(frozen=True)
@@ -200,6 +201,7 @@ class RecordingMonitor(MockMonitor):
                     delete_before_replace=request.deleteBeforeReplace,
                     ignore_changes=tuple(request.ignoreChanges),
                     dependencies=tuple(request.dependencies),
+                    secret_inputs=_secret_fields(request.object),
                 )
             )
         return response
@@ -216,6 +218,20 @@ class RecordingMonitor(MockMonitor):
             return super().Invoke(request)  # type: ignore[no-untyped-call]
         except AzureError as error:
             raise _InvokeFailed(str(error)) from None
+
+
+def _secret_fields(struct: Any) -> tuple[str, ...]:
+    """Top-level inputs that went over the wire wrapped as secrets (Pulumi's secret signature)."""
+    secret_signature = pulumi.runtime.rpc._special_secret_sig
+    sig_key = pulumi.runtime.rpc._special_sig_key
+    return tuple(
+        sorted(
+            key
+            for key, value in struct.fields.items()
+            if value.HasField("struct_value") and value.struct_value.fields.get(sig_key, None) is not None
+            and value.struct_value.fields[sig_key].string_value == secret_signature
+        )
+    )
 
 
 class _WarningCollector(logging.Handler):

@@ -1,0 +1,178 @@
+"""The provider pair: one azure-native and one azuread provider, configured the way users configure Pulumi's
+Azure providers, pinned to the configured tenant, and on the right cloud."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import SUB_A, SUB_B, TENANT, Estate
+
+from backline_access import BacklineAccess
+from backline_access.config_source import handed_over_config
+from backline_access.offline import OfflineRun, run_offline
+from backline_access.problems import ConfigError
+
+ARM_PROVIDER = "pulumi:providers:azure-native"
+GRAPH_PROVIDER = "pulumi:providers:azuread"
+ASSIGNMENT = "azure-native:authorization:RoleAssignment"
+
+BASIC = f"""
+config:
+  backline-access:tenantId: {TENANT}
+  backline-access:subscriptions: [{SUB_A}, {SUB_B}]
+  backline-access:aks:
+    - subscription: {SUB_A}
+      clusters: [{{resourceGroup: rg-prod, name: aks-prod}}]
+"""
+
+
+def unwrapped(value: object) -> object:
+    """A secret input as the engine receives it: {<signature>: <secret signature>, "value": ...}."""
+    return value["value"] if isinstance(value, dict) and "value" in value else value
+
+
+def providers(run: OfflineRun) -> tuple[dict[str, object], dict[str, object]]:
+    [arm] = run.of_type(ARM_PROVIDER)
+    [graph] = run.of_type(GRAPH_PROVIDER)
+    return arm.inputs, graph.inputs
+
+
+@pytest.fixture(autouse=True)
+def no_cloud_from_the_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    for variable in ("ARM_ENVIRONMENT", "ARM_METADATA_HOSTNAME"):
+        monkeypatch.delenv(variable, raising=False)
+
+
+def test_a_thousand_subscriptions_take_exactly_two_providers() -> None:
+    subscriptions = [f"{i:08x}-0000-4000-8000-000000000000" for i in range(1, 1001)]
+    config = {
+        "backline-access:tenantId": TENANT,
+        "backline-access:subscriptions": json.dumps(subscriptions),
+    }
+    run = run_offline(config, azure=Estate())
+    assert [r.name for r in run.of_type(ARM_PROVIDER)] == ["backline-arm"]
+    assert [r.name for r in run.of_type(GRAPH_PROVIDER)] == ["backline-graph"]
+    assert len(run.of_type(ASSIGNMENT)) == 1000
+    assert {r.provider.split("::")[-2] for r in run.of_type(ASSIGNMENT)} == {"backline-arm"}
+
+
+def test_without_any_cloud_setting_both_providers_are_on_the_public_cloud(run_stack: Callable[..., OfflineRun]) -> None:
+    arm, graph = providers(run_stack(BASIC))
+    assert arm["environment"] == "public" and graph["environment"] == "public"
+    assert "metadataHost" not in arm
+
+
+def test_arm_environment_usgovernment_reaches_both_providers_and_every_url_and_command(
+    run_stack: Callable[..., OfflineRun], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ARM_ENVIRONMENT", "usgovernment")
+    run = run_stack(BASIC)
+    arm, graph = providers(run)
+    assert arm["environment"] == "usgovernment"
+    assert graph["environment"] == "usgovernment"
+    assert run.outputs["adminConsentUrl"] == (
+        f"https://login.microsoftonline.us/{TENANT}/adminconsent?client_id=3fc75f55-e53f-4950-9127-665106cded58"
+    )
+    assert all(
+        command.startswith("az cloud set --name AzureUSGovernment && az ")
+        for command in run.outputs["verificationCommands"]
+    )
+
+
+def test_stack_config_environment_china_wins_over_the_environment_variable(
+    run_stack: Callable[..., OfflineRun], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ARM_ENVIRONMENT", "usgovernment")
+    run = run_stack(BASIC + "  azure-native:environment: china\n")
+    arm, graph = providers(run)
+    assert arm["environment"] == "china" and graph["environment"] == "china"
+    assert run.outputs["adminConsentUrl"].startswith(f"https://login.chinacloudapi.cn/{TENANT}/adminconsent")
+
+
+def test_a_metadata_host_goes_to_both_providers(
+    run_stack: Callable[..., OfflineRun], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ARM_METADATA_HOSTNAME", "management.azurestack.example")
+    arm, graph = providers(run_stack(BASIC))
+    assert arm["metadataHost"] == "management.azurestack.example"
+    assert graph["metadataHost"] == "management.azurestack.example"
+
+
+def test_the_users_provider_settings_reach_the_providers_and_secrets_stay_secret(
+    stack_file: Callable[[str], Path],
+) -> None:
+    text = BASIC + (
+        "  azure-native:clientId: 0b1f6471-1bf0-4dda-aec3-cb9272f09590\n"
+        "  azure-native:useOidc: 'true'\n"
+        "  azure-native:clientSecret: not-really-secret\n"
+        "  azure-native:auxiliaryTenantIds: [72f988bf-86f1-41af-91ab-2d7cd011db47]\n"
+        "  azuread:clientId: 0b1f6471-1bf0-4dda-aec3-cb9272f09590\n"
+        "  azuread:useOidc: true\n"
+    )
+    handed_over = handed_over_config(stack_file(text))
+    run = run_offline(handed_over, azure=Estate(), secret_keys=["azure-native:clientSecret"])
+    [arm] = run.of_type(ARM_PROVIDER)
+    [graph] = run.of_type(GRAPH_PROVIDER)
+    assert unwrapped(arm.inputs["clientId"]) == "0b1f6471-1bf0-4dda-aec3-cb9272f09590"
+    # Provider config goes to the engine JSON-encoded, as the SDK sends it (`pulumi.runtime.to_json`).
+    assert arm.inputs["useOidc"] == "true"
+    assert json.loads(arm.inputs["auxiliaryTenantIds"]) == ["72f988bf-86f1-41af-91ab-2d7cd011db47"]
+    assert unwrapped(arm.inputs["clientSecret"]) == "not-really-secret"
+    assert {"clientId", "clientSecret"} <= set(arm.secret_inputs)
+    assert "useOidc" not in arm.secret_inputs
+    assert unwrapped(graph.inputs["clientId"]) == "0b1f6471-1bf0-4dda-aec3-cb9272f09590"
+    assert graph.inputs["useOidc"] == "true"
+    assert arm.inputs["tenantId"] == TENANT and graph.inputs["tenantId"] == TENANT
+
+
+def test_a_provider_tenant_that_contradicts_the_pin_names_both_keys(run_stack: Callable[..., OfflineRun]) -> None:
+    other = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+    with pytest.raises(ConfigError) as error:
+        run_stack(BASIC + f"  azure-native:tenantId: {other}\n")
+    [problem] = error.value.problems
+    assert problem.path == "azure-native:tenantId"
+    assert problem.message == (
+        f"is {other}, but backline-access:tenantId is {TENANT}; the providers are pinned to backline-access:tenantId"
+    )
+
+
+def test_a_setting_no_provider_knows_is_an_error_with_the_known_ones(run_stack: Callable[..., OfflineRun]) -> None:
+    with pytest.raises(ConfigError) as error:
+        run_stack(BASIC + "  azure-native:clientSecrett: x\n  azure-native:useMsi: sometimes\n")
+    rendered = [p.render() for p in error.value.problems]
+    assert rendered[0].startswith("azure-native:clientSecrett: is not a setting of the azure-native provider")
+    assert "clientSecret, " in rendered[0]
+    assert rendered[1] == "azure-native:useMsi: must be true or false"
+
+
+def test_an_unknown_cloud_name_is_an_error(
+    run_stack: Callable[..., OfflineRun], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ARM_ENVIRONMENT", "mars")
+    with pytest.raises(ConfigError, match="ARM_ENVIRONMENT: names the cloud 'mars'"):
+        run_stack(BASIC)
+
+
+def test_a_customer_program_passing_its_own_providers_gets_exactly_those() -> None:
+    import pulumi
+    import pulumi_azure_native as azure_native
+    import pulumi_azuread as azuread
+
+    def customer_program() -> BacklineAccess:
+        arm = azure_native.Provider("customer-arm", subscription_id=SUB_A, tenant_id=TENANT)
+        graph = azuread.Provider("customer-graph", tenant_id=TENANT)
+        return BacklineAccess(
+            "backline",
+            {"tenantId": TENANT, "subscriptions": [SUB_A, SUB_B]},
+            opts=pulumi.ResourceOptions(providers={"azure-native": arm, "azuread": graph}),
+        )
+
+    run = run_offline({}, azure=Estate(), program=customer_program)
+    assert sorted(r.name for r in run.of_type(ARM_PROVIDER)) == ["customer-arm"]
+    assert sorted(r.name for r in run.of_type(GRAPH_PROVIDER)) == ["customer-graph"]
+    assert {r.provider.split("::")[-2] for r in run.of_type(ASSIGNMENT)} == {"customer-arm"}
+    [principal] = run.of_type("azuread:index/servicePrincipal:ServicePrincipal")
+    assert "::customer-graph::" in principal.provider
