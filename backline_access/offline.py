@@ -228,7 +228,8 @@ def _secret_fields(struct: Any) -> tuple[str, ...]:
         sorted(
             key
             for key, value in struct.fields.items()
-            if value.HasField("struct_value") and value.struct_value.fields.get(sig_key, None) is not None
+            if value.HasField("struct_value")
+            and value.struct_value.fields.get(sig_key, None) is not None
             and value.struct_value.fields[sig_key].string_value == secret_signature
         )
     )

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
+from fake_azure import Estate as FakeEstate
+from fake_azure import FakeAzureServer
 
 from backline_access.azure import AzureFailure, ClusterInfo, ClusterState
 from backline_access.config_source import handed_over_config
@@ -106,3 +108,22 @@ class Estate(FakeAzure, InProcessReads):
 def warnings_besides_placeholders(run: OfflineRun) -> list[str]:
     """The test ids (all zeros, all ones) draw the example-placeholder warning; most tests look past it."""
     return [warning for warning in run.warnings if "placeholder ids" not in warning]
+
+
+@pytest.fixture
+def serve(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., FakeAzureServer]]:
+    """Start a fake Azure on 127.0.0.1 over HTTPS for an estate; clients trust its CA through the usual
+    variables (REQUESTS_CA_BUNDLE, SSL_CERT_FILE), never through a switch in our code."""
+    started: list[FakeAzureServer] = []
+
+    def start(estate: FakeEstate, page_size: int = 50) -> FakeAzureServer:
+        ca_file = tmp_path / f"fake-azure-ca-{len(started)}.pem"
+        server = FakeAzureServer(estate, ca_file, page_size=page_size).__enter__()
+        started.append(server)
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(ca_file))
+        monkeypatch.setenv("SSL_CERT_FILE", str(ca_file))
+        return server
+
+    yield start
+    for server in started:
+        server.__exit__(None, None, None)

@@ -14,7 +14,7 @@ from .errors import AzureFailure, AzureReadError
 from .identity import ProviderToken, credential_from_environment, resolve_cloud
 from .model import ClusterInfo, ClusterReads, ClusterState, RoleAssignmentInfo
 from .reads import EstateReader
-from .transport import AzureHttp
+from .transport import AzureHttp, ReadRetryPolicy
 
 __all__ = [
     "AzureFailure",
@@ -31,17 +31,22 @@ __all__ = [
 ]
 
 
-def reader_for(cloud: Cloud, credential: TokenCredential, token: str | None = None) -> EstateReader:
-    arm = AzureHttp(cloud.resource_manager, credential, cloud.arm_scope)
-    graph = AzureHttp(cloud.graph, credential, f"{cloud.graph}/.default") if cloud.graph else None
+def reader_for(
+    cloud: Cloud, credential: TokenCredential, token: str | None = None, retry: ReadRetryPolicy | None = None
+) -> EstateReader:
+    arm = AzureHttp(cloud.resource_manager, credential, cloud.arm_scope, retry=retry)
+    graph = AzureHttp(cloud.graph, credential, f"{cloud.graph}/.default", retry=retry) if cloud.graph else None
     return EstateReader(arm, graph, token=token)
 
 
-def reader_from_provider_token(cloud: Cloud, token: str) -> EstateReader:
+def reader_from_provider_token(cloud: Cloud, token: str, retry: ReadRetryPolicy | None = None) -> EstateReader:
     """Inside the Pulumi program: the azure-native provider's token (Resource Manager only)."""
-    return EstateReader(AzureHttp(cloud.resource_manager, ProviderToken(token), cloud.arm_scope), token=token)
+    arm = AzureHttp(cloud.resource_manager, ProviderToken(token), cloud.arm_scope, retry=retry)
+    return EstateReader(arm, token=token)
 
 
-def reader_from_environment(environ: Mapping[str, str], cloud: Cloud, tenant_id: str) -> EstateReader:
+def reader_from_environment(
+    environ: Mapping[str, str], cloud: Cloud, tenant_id: str, retry: ReadRetryPolicy | None = None
+) -> EstateReader:
     """Outside Pulumi: azure-identity from the ARM_* variables the providers read."""
-    return reader_for(cloud, credential_from_environment(environ, cloud, tenant_id))
+    return reader_for(cloud, credential_from_environment(environ, cloud, tenant_id), retry=retry)

@@ -6,6 +6,7 @@ REQUESTS_CA_BUNDLE / SSL_CERT_FILE, never through a switch that turns verificati
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import re
 import ssl
@@ -70,15 +71,15 @@ class FakeAzureServer:
         self._lock = threading.Lock()
         self._reads: dict[str, int] = {}
         self._tokens: set[str] = set()
-        ca = trustme.CA()
+        ca, leaf = _certificates()
         ca.cert_pem.write_to_path(str(ca_file))
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
+        leaf.configure_cert(context)
         self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
         self._server.daemon_threads = True
         self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
         self.ca_file = ca_file
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
 
     @property
     def host(self) -> str:
@@ -461,6 +462,13 @@ class FakeAzureServer:
         return document
 
 
+@functools.cache
+def _certificates() -> tuple[trustme.CA, trustme.LeafCert]:
+    """One throwaway CA and server certificate per process: making keys is the slow part of starting."""
+    ca = trustme.CA()
+    return ca, ca.issue_cert("127.0.0.1", "localhost")
+
+
 def _group_item(group: str, parent: str) -> dict[str, Any]:
     return {
         "id": f"/providers/Microsoft.Management/managementGroups/{group}",
@@ -486,7 +494,8 @@ def _subscription_item(subscription: str, parent: str) -> dict[str, Any]:
 
 
 def _oauth_error(error: str, description: str) -> dict[str, Any]:
-    return {"error": error, "error_description": description, "error_codes": [int(description[5:12])]}
+    code = re.match(r"AADSTS(\d+)", description)
+    return {"error": error, "error_description": description, "error_codes": [int(code.group(1))] if code else []}
 
 
 def _handler(fake: FakeAzureServer) -> type[BaseHTTPRequestHandler]:
