@@ -176,3 +176,16 @@ def test_a_customer_program_passing_its_own_providers_gets_exactly_those() -> No
     assert {r.provider.split("::")[-2] for r in run.of_type(ASSIGNMENT)} == {"customer-arm"}
     [principal] = run.of_type("azuread:index/servicePrincipal:ServicePrincipal")
     assert "::customer-graph::" in principal.provider
+
+
+def test_the_allowed_azure_native_sdk_documents_custom_clouds_by_metadata_host() -> None:
+    # pulumi-azure-native added metadataHost / ARM_METADATA_HOSTNAME (and disableInstanceDiscovery) in PR #4288;
+    # the lower bound in pyproject.toml is a version with it. This pins the assumption to the installed SDK.
+    import inspect
+
+    import pulumi_azure_native as azure_native
+
+    assert "disable_instance_discovery" in inspect.signature(azure_native.ProviderArgs).parameters
+    assert "ARM_METADATA_HOSTNAME" in (azure_native.Provider.__init__.__doc__ or "") + inspect.getsource(
+        azure_native.ProviderArgs
+    )

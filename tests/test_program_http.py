@@ -1,0 +1,160 @@
+"""The program under the mock engine with its read side pointed at the fake Azure through
+ARM_METADATA_HOSTNAME: the path `pulumi preview` takes, with real HTTPS end to end."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pytest
+from fake_azure import BACKLINE_APP_ID, Cluster, FakeAzureServer
+from fake_azure import Estate as FakeEstate
+
+from backline_access.offline import GET_CLIENT_TOKEN, FakeAzure, OfflineRun, run_offline
+from backline_access.preflight import PreflightError
+
+Serve = Callable[..., FakeAzureServer]
+TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+SUB_A = "0b1f6471-1bf0-4dda-aec3-cb9272f09590"
+SUB_B = "1c2e8f4d-7a1b-4c9e-9d3f-2b8a6e5c4d10"
+SUB_GONE = "2d3f9a5e-8b2c-4dae-8e4a-3c9b7f6d5e21"
+SP = "99999999-9999-4999-8999-999999999999"
+ASSIGNMENT = "azure-native:authorization:RoleAssignment"
+SERVICE_PRINCIPAL = "azuread:index/servicePrincipal:ServicePrincipal"
+
+
+class ProviderOfFake(FakeAzure):
+    """The azure-native and azuread providers as the engine would run them against the fake: the client
+    config of the fake's tenant, a token the fake accepts, and the service principal the fake holds."""
+
+    def __init__(self, fake: FakeAzureServer, token: str | None = None) -> None:
+        super().__init__()
+        self.fake = fake
+        self.token = fake.issue_token() if token is None else token
+        self.token_endpoints: list[Any] = []
+
+    def answer_client_config(self, provider: Mapping[str, Any]) -> dict[str, Any]:
+        return {"tenantId": self.fake.estate.tenant, "subscriptionId": provider.get("subscriptionId")}
+
+    def answer_client_token(self, provider: Mapping[str, Any], args: Mapping[str, Any]) -> str:
+        self.token_endpoints.append(args.get("endpoint"))
+        return self.token
+
+    def answer_service_principal(self, args: Mapping[str, Any]) -> dict[str, Any]:
+        return {"objectId": self.fake.estate.service_principals[BACKLINE_APP_ID], "clientId": args.get("clientId")}
+
+
+def world() -> FakeEstate:
+    return FakeEstate(
+        TENANT,
+        [SUB_A, SUB_B],
+        clusters=[
+            Cluster(SUB_A, "rg-prod", "aks-prod"),
+            Cluster(SUB_A, "rg-prod", "aks-legacy", azure_rbac=None),
+            Cluster(SUB_B, "rg-404", "aks-b"),
+        ],
+        service_principals={BACKLINE_APP_ID: SP},
+    )
+
+
+def config(*clusters: tuple[str, str, str]) -> dict[str, str]:
+    by_subscription: dict[str, list[dict[str, str]]] = {}
+    for subscription, group, name in clusters:
+        by_subscription.setdefault(subscription, []).append({"resourceGroup": group, "name": name})
+    return {
+        "backline-access:tenantId": TENANT,
+        "backline-access:subscriptions": json.dumps([SUB_A, SUB_B]),
+        "backline-access:aks": json.dumps([{"subscription": s, "clusters": c} for s, c in by_subscription.items()]),
+    }
+
+
+def granted(run: OfflineRun) -> list[str]:
+    return sorted(r.inputs["scope"] for r in run.of_type(ASSIGNMENT))
+
+
+@pytest.fixture
+def fake(serve: Serve, monkeypatch: pytest.MonkeyPatch) -> FakeAzureServer:
+    server = serve(world())
+    monkeypatch.setenv("ARM_METADATA_HOSTNAME", server.host)
+    monkeypatch.delenv("ARM_ENVIRONMENT", raising=False)
+    return server
+
+
+@pytest.mark.parametrize("preview", [True, False], ids=["preview", "up"])
+def test_the_preflight_reads_every_cluster_over_https_as_the_providers_identity(
+    fake: FakeAzureServer, preview: bool
+) -> None:
+    mocks = ProviderOfFake(fake)
+    wanted = config((SUB_A, "rg-prod", "aks-prod"), (SUB_A, "rg-prod", "aks-legacy"), (SUB_B, "rg-404", "aks-b"))
+    run = run_offline(wanted, azure=mocks, preview=preview)
+    assert len(run.of_type(ASSIGNMENT)) == 5
+    assert mocks.token_endpoints == [fake.url]  # a Resource Manager token of the fake's cloud, asked for once
+    [query] = fake.calls("POST", "ResourceGraph")
+    assert query.body["subscriptions"] == sorted([SUB_A, SUB_B])
+    assert fake.calls("GET", "managedClusters") == []  # every cluster came from the one query
+    [warning] = [w for w in run.warnings if "Azure RBAC" in w]
+    assert (
+        "AKS cluster 'aks-legacy' (resource group 'rg-prod') has Azure RBAC for Kubernetes authorization disabled"
+        in (warning)
+    )
+    [arm] = run.of_type("pulumi:providers:azure-native")
+    assert arm.inputs["metadataHost"] == fake.host
+    assert run.outputs["adminConsentUrl"] == f"{fake.url}/{TENANT}/adminconsent?client_id={BACKLINE_APP_ID}"
+
+
+def test_a_missing_cluster_and_an_unknown_subscription_stop_the_program_before_anything_is_registered(
+    fake: FakeAzureServer,
+) -> None:
+    mocks = ProviderOfFake(fake)
+    wanted = config((SUB_A, "rg-prod", "aks-prod"), (SUB_A, "rg-prod", "aks-gone"), (SUB_GONE, "rg", "aks-x"))
+    with pytest.raises(PreflightError) as error:
+        run_offline(wanted, azure=mocks)
+    message = str(error.value)
+    assert "AKS preflight failed for 2 cluster(s); nothing was granted" in message
+    assert f"AKS cluster 'aks-gone' (resource group 'rg-prod', subscription {SUB_A}) was not found." in message
+    assert f"Subscription {SUB_GONE} of AKS cluster 'aks-x' was not found or is not visible" in message
+    assert [t for t, _ in mocks.created if t in (ASSIGNMENT, SERVICE_PRINCIPAL)] == []
+    # Calls by subscription: one query for all, then one list for each subscription with a cluster not found.
+    assert len(fake.calls("POST", "ResourceGraph")) == 1
+    assert sorted(r.path.split("/")[2] for r in fake.calls("GET", "managedClusters")) == sorted([SUB_A, SUB_GONE])
+
+
+def test_a_forbidden_subscription_names_the_scope_and_grants_nothing(fake: FakeAzureServer) -> None:
+    fake.forbid(f"/subscriptions/{SUB_B}")
+    mocks = ProviderOfFake(fake)
+    with pytest.raises(PreflightError) as error:
+        run_offline(config((SUB_B, "rg-404", "aks-b")), azure=mocks)
+    message = str(error.value)
+    assert f"the deployer may not list the clusters of /subscriptions/{SUB_B} (HTTP 403 AuthorizationFailed" in message
+    assert f"fix: give the deployer Reader (or more) on /subscriptions/{SUB_B}" in message
+    assert "was not found" not in message  # 'rg-404' is a name, not a status
+
+
+def test_a_throttled_resource_graph_is_waited_out(fake: FakeAzureServer) -> None:
+    fake.throttle("ResourceGraph", times=2, retry_after="0")
+    run = run_offline(config((SUB_A, "rg-prod", "aks-prod")), azure=ProviderOfFake(fake))
+    assert (
+        f"/subscriptions/{SUB_A}/resourceGroups/rg-prod/providers/Microsoft.ContainerService/managedClusters/aks-prod"
+        in (granted(run))
+    )
+    assert len(fake.calls("POST", "ResourceGraph")) == 3
+
+
+def test_a_provider_that_returns_no_token_means_could_not_be_checked(fake: FakeAzureServer) -> None:
+    mocks = ProviderOfFake(fake, token="")
+    with pytest.raises(
+        PreflightError, match="AKS preflight could not be checked: the azure-native provider returned no"
+    ):
+        run_offline(config((SUB_A, "rg-prod", "aks-prod")), azure=mocks)
+    assert fake.calls("POST", "ResourceGraph") == []
+    assert [t for t, _ in mocks.created if t == ASSIGNMENT] == []
+
+
+def test_without_clusters_no_token_is_asked_for(fake: FakeAzureServer) -> None:
+    mocks = ProviderOfFake(fake)
+    run = run_offline(
+        {"backline-access:tenantId": TENANT, "backline-access:subscriptions": json.dumps([SUB_A])}, azure=mocks
+    )
+    assert GET_CLIENT_TOKEN not in {call.token for call in run.invokes}
+    assert granted(run) == [f"/subscriptions/{SUB_A}"]
