@@ -124,3 +124,113 @@ def test_a_broken_pulumi_yaml_would_fail_that_schema(reference: Path) -> None:
             schema,
             cls=jsonschema.validators.validator_for(schema),
         )
+
+
+# --- the read side: what it sends, what it parses, and what the fake Azure answers ---------------
+
+
+def test_the_resource_graph_request_we_send_is_a_query_request(reference: Path, serve: Callable[..., Any]) -> None:
+    from fake_azure import Cluster
+    from fake_azure import Estate as FakeEstate
+
+    from backline_access.azure import reader_from_provider_token, resolve_cloud
+    from backline_access.clouds import CloudChoice
+
+    spec = load(reference / "azure/resourcegraph/resourcegraph.json")["definitions"]
+    fake = serve(FakeEstate(TENANT, [SUB_A], clusters=[Cluster(SUB_A, "rg", f"aks-{i}") for i in range(3)]))
+    reader = reader_from_provider_token(resolve_cloud(CloudChoice(metadata_host=fake.host)), fake.issue_token())
+    reader.clusters_in([SUB_A])
+    [request] = fake.calls("POST", "ResourceGraph")
+    assert set(request.body) <= set(spec["QueryRequest"]["properties"])
+    assert set(spec["QueryRequest"]["required"]) <= set(request.body)
+    assert set(request.body["options"]) <= set(spec["QueryRequestOptions"]["properties"])
+    assert request.body["options"]["resultFormat"] in spec["QueryRequestOptions"]["properties"]["resultFormat"]["enum"]
+    assert (
+        request.query["api-version"] in str(reference / "azure/resourcegraph")
+        or request.query["api-version"]
+        == (load(reference / "azure/resourcegraph/resourcegraph.json")["info"]["version"])
+    )
+
+
+def test_the_fakes_answers_have_the_shapes_of_the_specs(reference: Path, serve: Callable[..., Any]) -> None:
+    from fake_azure import Assignment, Cluster
+    from fake_azure import Estate as FakeEstate
+
+    rg_spec = load(reference / "azure/resourcegraph/resourcegraph.json")["definitions"]
+    ra_spec = load(reference / "azure/authorization/authorization-RoleAssignmentsCalls.json")["definitions"]
+    cluster_example = load(reference / "azure/containerservice/ManagedClustersList.json")
+    metadata = load(reference / "azure/cloud-metadata/metadata-endpoints-2022-09-01.json")
+    world = FakeEstate(
+        TENANT,
+        [SUB_A],
+        clusters=[Cluster(SUB_A, "rg", "aks")],
+        assignments=[Assignment("n", f"/subscriptions/{SUB_A}", f"/x/{READER.guid}", "p")],
+    )
+    fake = serve(world)
+    token = {"authorization": f"Bearer {fake.issue_token()}"}
+    _, _, graph_page = fake.handle(
+        "POST",
+        "/providers/Microsoft.ResourceGraph/resources",
+        token | {"content-type": "application/json"},
+        json.dumps(
+            {
+                "query": "resources | where type =~ 'microsoft.containerservice/managedclusters'",
+                "subscriptions": [SUB_A],
+            }
+        ).encode(),
+    )
+    assert set(graph_page) <= set(rg_spec["QueryResponse"]["properties"])
+    assert set(rg_spec["QueryResponse"]["required"]) <= set(graph_page)
+    _, _, listed = fake.handle(
+        "GET", f"/subscriptions/{SUB_A}/providers/Microsoft.Authorization/roleAssignments", token, b""
+    )
+    [item] = listed["value"]
+    assert set(item) <= set(ra_spec["RoleAssignment"]["properties"])
+    assert set(item["properties"]) <= set(ra_spec["RoleAssignmentProperties"]["properties"])
+    _, _, clusters = fake.handle(
+        "GET", f"/subscriptions/{SUB_A}/providers/Microsoft.ContainerService/managedClusters", token, b""
+    )
+    assert set(clusters["value"][0]) <= set(cluster_example["responses"]["200"]["body"]["value"][0])
+    assert set(fake._metadata()) <= set(metadata)
+    assert set(fake._metadata()["authentication"]) <= set(metadata["authentication"])
+
+
+def test_the_public_clouds_metadata_document_gives_the_public_endpoints(reference: Path) -> None:
+    from backline_access.azure.identity import cloud_from_metadata
+    from backline_access.clouds import PUBLIC
+
+    cloud = cloud_from_metadata(load(reference / "azure/cloud-metadata/metadata-endpoints-2022-09-01.json"), "x")
+    assert (cloud.login, cloud.resource_manager, cloud.graph) == (PUBLIC.login, PUBLIC.resource_manager, PUBLIC.graph)
+
+
+def test_clusters_are_parsed_from_the_arm_examples(reference: Path) -> None:
+    from backline_access.azure.reads import cluster_info
+
+    listed = load(reference / "azure/containerservice/ManagedClustersList.json")["responses"]["200"]["body"]["value"]
+    assert [info.azure_rbac for info in map(cluster_info, listed)] == [False] * len(listed)
+    rbac = load(reference / "azure/containerservice/ManagedClustersCreate_UpdateWithEnableAzureRBAC.json")
+    info = cluster_info(rbac["responses"]["200"]["body"])
+    assert info.azure_rbac is True
+    assert info.cluster.name == "clustername1"
+
+
+def test_role_assignments_are_parsed_from_the_arm_example(reference: Path) -> None:
+    from backline_access.azure.reads import assignment_info
+
+    example = load(reference / "azure/authorization/examples/RoleAssignments_ListForSubscription.json")
+    [item] = example["responses"]["200"]["body"]["value"]
+    parsed = assignment_info(item)
+    assert parsed.name == "b0f43c54-e787-4862-89b1-a653fa9cf747"
+    assert parsed.role_guid == "0b5fe924-9a61-425c-96af-cfe6e287ca2d"
+    assert parsed.scope == "/subscriptions/a925f2f7-5c63-4b7b-8799-25a5f97bc3b2"
+    assert parsed.principal_type == "User"
+
+
+def test_management_group_descendants_are_parsed_from_the_arm_example(reference: Path) -> None:
+    from backline_access.azure.reads import descendant_subscriptions
+
+    example = load(reference / "azure/managementgroups/GetDescendants.json")
+    items = example["responses"]["200"]["body"]["value"]
+    expected = sorted(i["name"].lower() for i in items if i["type"].endswith("/subscriptions"))
+    assert descendant_subscriptions(items) == expected
+    assert expected  # the example does hold subscriptions

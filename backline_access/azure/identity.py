@@ -59,13 +59,21 @@ def resolve_cloud(choice: CloudChoice, timeout: float = 30.0) -> Cloud:
         raise AzureReadError(AzureFailure(url, 0, "CloudMetadataUnavailable", str(error))) from None
     if response.status_code != 200 or not isinstance(document, dict):
         raise AzureReadError(AzureFailure(url, response.status_code, "CloudMetadataUnavailable", response.text[:300]))
-    return Cloud(
-        name="custom",
-        login=str(document["authentication"]["loginEndpoint"]).rstrip("/"),
-        resource_manager=str(document["resourceManager"]).rstrip("/"),
-        graph=str(document.get("microsoftGraphResourceId", "")).rstrip("/"),
-        az_cloud_name=str(document.get("name", host)),
-    )
+    return cloud_from_metadata(document, host)
+
+
+def cloud_from_metadata(document: Mapping[str, Any], host: str) -> Cloud:
+    """A cloud from its `/metadata/endpoints?api-version=2022-09-01` document (one object for that cloud)."""
+    try:
+        return Cloud(
+            name="custom",
+            login=str(document["authentication"]["loginEndpoint"]).rstrip("/"),
+            resource_manager=str(document["resourceManager"]).rstrip("/"),
+            graph=str(document.get("microsoftGraphResourceId", "")).rstrip("/"),
+            az_cloud_name=str(document.get("name", host)),
+        )
+    except (KeyError, TypeError) as error:
+        raise AzureReadError(AzureFailure(host, 200, "CloudMetadataUnexpected", f"missing {error}")) from None
 
 
 def credential_from_environment(environ: Mapping[str, str], cloud: Cloud, tenant_id: str) -> TokenCredential:

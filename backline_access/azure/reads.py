@@ -88,11 +88,7 @@ class EstateReader:
     def management_group_subscriptions(self, group: str) -> list[str]:
         """Every subscription below a management group, at any depth."""
         path = f"/providers/Microsoft.Management/managementGroups/{group}/descendants"
-        return sorted(
-            str(item["name"]).lower()
-            for item in self.arm.pages(path, {"api-version": MANAGEMENT_GROUPS_API})
-            if str(item.get("type", "")).lower() == "microsoft.management/managementgroups/subscriptions"
-        )
+        return descendant_subscriptions(self.arm.pages(path, {"api-version": MANAGEMENT_GROUPS_API}))
 
     # --- role assignments ---------------------------------------------------------------------
 
@@ -106,7 +102,7 @@ class EstateReader:
             params = {"api-version": ROLE_ASSIGNMENTS_API, "$filter": f"principalId eq '{principal_id}'"}
             try:
                 items = self.arm.pages(f"{scope}/providers/Microsoft.Authorization/roleAssignments", params, scope)
-                return subscription, [_assignment(item) for item in items]
+                return subscription, [assignment_info(item) for item in items]
             except AzureReadError as error:
                 return subscription, error.failure
 
@@ -122,7 +118,7 @@ class EstateReader:
     def cluster(self, cluster: ClusterId) -> ClusterInfo:
         """One named cluster (raises AzureReadError when it cannot be read)."""
         found = self.arm.get(cluster.resource_id, {"api-version": CLUSTERS_API})
-        return _cluster_info(found)
+        return cluster_info(found)
 
     def clusters_in(self, subscriptions: Iterable[str]) -> ClusterInventory:
         """The clusters of each subscription: Resource Graph first, the ARM list where it cannot answer."""
@@ -157,7 +153,7 @@ class EstateReader:
                 body = {"subscriptions": chunk, "query": CLUSTERS_QUERY, "options": options}
                 page = self.arm.post(RESOURCE_GRAPH_PATH, {"api-version": RESOURCE_GRAPH_API}, body)
                 for row in page.get("data", []):
-                    info = _cluster_row(row)
+                    info = cluster_row(row)
                     if info is not None:
                         yield info
                 token = page.get("$skipToken")
@@ -173,7 +169,7 @@ class EstateReader:
             path = f"{scope}/providers/Microsoft.ContainerService/managedClusters"
             try:
                 items = self.arm.pages(path, {"api-version": CLUSTERS_API}, scope)
-                return subscription, [_cluster_info(item) for item in items]
+                return subscription, [cluster_info(item) for item in items]
             except AzureReadError as error:
                 return subscription, error.failure
 
@@ -189,17 +185,26 @@ class EstateReader:
         return {info.cluster: info for infos in inventory.clusters.values() for info in infos}
 
 
+def descendant_subscriptions(items: Iterable[dict[str, Any]]) -> list[str]:
+    """The subscriptions among a management group's descendants (the rest are child groups)."""
+    return sorted(
+        str(item["name"]).lower()
+        for item in items
+        if str(item.get("type", "")).lower() == "microsoft.management/managementgroups/subscriptions"
+    )
+
+
 def _cluster_id(resource_id: str) -> ClusterId | None:
     parsed = parse_cluster_resource_id(resource_id)
     return ClusterId.of(parsed.subscription, parsed.resource_group, parsed.name) if parsed else None
 
 
-def _cluster_row(row: dict[str, Any]) -> ClusterInfo | None:
+def cluster_row(row: dict[str, Any]) -> ClusterInfo | None:
     cluster = _cluster_id(str(row.get("id", "")))
     return ClusterInfo(cluster, row.get("azureRbac") is True) if cluster else None
 
 
-def _cluster_info(item: dict[str, Any]) -> ClusterInfo:
+def cluster_info(item: dict[str, Any]) -> ClusterInfo:
     cluster = _cluster_id(str(item.get("id", "")))
     if cluster is None:
         raise AzureReadError(AzureFailure(str(item.get("id")), 0, "UnexpectedResponse", "not a cluster id"))
@@ -207,7 +212,7 @@ def _cluster_info(item: dict[str, Any]) -> ClusterInfo:
     return ClusterInfo(cluster, profile.get("enableAzureRBAC") is True)
 
 
-def _assignment(item: dict[str, Any]) -> RoleAssignmentInfo:
+def assignment_info(item: dict[str, Any]) -> RoleAssignmentInfo:
     properties = item.get("properties") or {}
     return RoleAssignmentInfo(
         id=str(item["id"]),
