@@ -205,7 +205,7 @@ class BacklineAccess(pulumi.ComponentResource):
                 provider=provider,
                 # The name is derived from the scope, so a replacement reuses it: delete first.
                 delete_before_replace=True,
-                depends_on=depends_on,
+                depends_on=depends_on or None,
             ),
         )
 

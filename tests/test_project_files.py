@@ -100,8 +100,33 @@ def test_pulumi_yaml_declares_the_scalar_keys_with_the_model_defaults() -> None:
 def test_requirements_txt_matches_the_package_dependencies() -> None:
     pyproject = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
     lines = (REPO / "requirements.txt").read_text(encoding="utf-8").splitlines()
-    requirements = [line for line in lines if line and not line.startswith("#")]
+    requirements = [line for line in lines if line and not line.startswith(("#", "-c "))]
     assert requirements == pyproject["project"]["dependencies"]
+    assert "-c constraints.txt" in lines
+
+
+def test_constraints_pin_every_dependency_within_its_range() -> None:
+    from packaging.requirements import Requirement
+
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    pins = {}
+    for line in (REPO / "constraints.txt").read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            pins[name.lower().replace("_", "-").replace(".", "-")] = version
+    wanted = pyproject["project"]["dependencies"] + pyproject["project"]["optional-dependencies"]["test"]
+    for text in wanted:
+        requirement = Requirement(text)
+        key = requirement.name.lower().replace("_", "-").replace(".", "-")
+        assert key in pins, f"{requirement.name} is not pinned in constraints.txt"
+        assert requirement.specifier.contains(pins[key]), f"{requirement.name}=={pins[key]} is outside {text}"
+
+
+def test_pulumi_uses_the_quick_starts_virtual_environment() -> None:
+    runtime = yaml_file(REPO / "Pulumi.yaml")["runtime"]
+    assert isinstance(runtime, dict)
+    assert runtime["options"]["virtualenv"] == ".venv"
+    assert ".venv/bin/pip install" in (REPO / "README.md").read_text(encoding="utf-8")
 
 
 # --- one rule in the program and the schema ----------------------------------------------------
