@@ -198,3 +198,21 @@ def test_schema_command_prints_the_shipped_schema() -> None:
     assert result.exit_code == 0
     shipped = json.loads((REPO / "backline_access" / "stack-config.schema.json").read_text())
     assert json.loads(result.stdout) == shipped
+
+
+def test_plan_stays_offline_even_when_a_custom_cloud_is_configured(
+    stack_file: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ARM_METADATA_HOSTNAME", "unreachable.invalid")
+    path = stack_file(f"""
+    config:
+      backline-access:tenantId: {TENANT}
+      backline-access:subscriptions: [{SUB_A}]
+      backline-access:aks:
+        - subscription: {SUB_A}
+          clusters: [{{resourceGroup: rg, name: aks}}]
+    """)
+    result = runner.invoke(app, ["plan", "--config", str(path), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    outputs = json.loads(result.stdout)["outputs"]
+    assert outputs["adminConsentUrl"].startswith(f"<login endpoint of unreachable.invalid>/{TENANT}/adminconsent")

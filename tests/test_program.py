@@ -413,3 +413,24 @@ def test_a_customer_program_gets_config_errors_as_values() -> None:
     with pytest.raises(ConfigError) as error:
         BacklineAccess("backline", {"tenantId": TENANT, "subscriptions": ["nope"]})
     assert [p.path for p in error.value.problems] == ["subscriptions[0]"]
+
+
+# --- answers that are not answers ------------------------------------------------------------------
+
+
+def test_a_tenant_guard_without_a_tenant_is_could_not_be_checked(run_stack: RunStack) -> None:
+    estate = Estate(credential_tenant="")
+    with pytest.raises(PreflightError, match="Tenant guard could not be checked"):
+        run_stack(BASIC, estate)
+    assert granted_or_created(estate) == []
+
+
+def test_a_service_principal_lookup_without_an_object_id_is_could_not_be_checked(run_stack: RunStack) -> None:
+    class EmptyGraph(Estate):
+        def answer_service_principal(self, args: dict[str, object]) -> dict[str, object]:  # type: ignore[override]
+            return {"clientId": args.get("clientId")}
+
+    estate = EmptyGraph()
+    with pytest.raises(PreflightError, match="The service principal lookup could not be checked"):
+        run_stack(BASIC, estate)
+    assert granted_or_created(estate) == []

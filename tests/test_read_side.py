@@ -251,3 +251,37 @@ def test_a_token_the_fake_never_issued_is_refused_with_armss_401(serve: Serve) -
     with pytest.raises(AzureReadError) as error:
         read.subscriptions()
     assert (error.value.failure.status, error.value.failure.code) == (401, "InvalidAuthenticationToken")
+
+
+# --- the fake itself: what later work (adoption, verification) will lean on ----------------------
+
+
+def test_the_fake_answers_a_second_equivalent_assignment_with_arms_409(serve: Serve) -> None:
+    import requests
+
+    fake = serve(estate(subscriptions=1))
+    scope = f"/subscriptions/{sub(0)}"
+    url = f"{fake.url}{scope}/providers/Microsoft.Authorization/roleAssignments"
+    headers = {"Authorization": f"Bearer {fake.issue_token()}"}
+    body = {
+        "properties": {
+            "roleDefinitionId": f"{scope}{READER_ROLE}",
+            "principalId": SP,
+            "principalType": "ServicePrincipal",
+        }
+    }
+    answer = requests.put(f"{url}/another-name?api-version=2022-04-01", json=body, headers=headers, timeout=10)
+    assert answer.status_code == 409
+    assert answer.json()["error"]["code"] == "RoleAssignmentExists"
+    assert requests.put(f"{url}/a0?api-version=2022-04-01", json=body, headers=headers, timeout=10).status_code == 200
+    assert requests.delete(f"{url}/a0?api-version=2022-04-01", headers=headers, timeout=10).status_code == 200
+    assert requests.delete(f"{url}/a0?api-version=2022-04-01", headers=headers, timeout=10).status_code == 204
+
+
+def test_the_fake_shows_a_new_assignment_only_after_n_reads(serve: Serve) -> None:
+    world = estate(subscriptions=1)
+    world.assignments[0].visible_after_reads = 2
+    fake = serve(world)
+    read = reader(fake)
+    seen = [len(read.role_assignments(SP, [sub(0)]).assignments[sub(0)]) for _ in range(3)]
+    assert seen == [0, 0, 1]
