@@ -103,9 +103,9 @@ def run_child(case: str, subscriptions: int, clusters: int, repeat: int) -> dict
     """The fastest of `repeat` runs, each in a fresh process (a shared machine's noise only slows runs down)."""
     runs = []
     for _ in range(repeat):
+        command = [sys.executable, __file__, "--child", case]
         done = subprocess.run(
-            [sys.executable, __file__, "--child", case, "--subscriptions", str(subscriptions)]
-            + ["--clusters", str(clusters)],
+            [*command, "--subscriptions", str(subscriptions), "--clusters", str(clusters)],
             capture_output=True,
             text=True,
             check=True,
