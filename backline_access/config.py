@@ -263,15 +263,21 @@ def parse_config(raw: Mapping[str, Any]) -> AccessConfig:
         for key, value in raw.items()
         if not (isinstance(value, UndecodedJson) and key in _STRUCTURED_KEYS)
     }
+    # Stack files use the camelCase keys only: `resource_group` there is a typo, not an alias.
+    return validated_with(lambda: AccessConfig.model_validate(decoded, by_name=False), problems)
+
+
+def validated_with(validate: Callable[[], AccessConfig], more: list[Problem]) -> AccessConfig:
+    """`validate()`, reporting its problems and `more` together. When there are more (a value that did not
+    decode, keys under another namespace), they are likely what was meant to grant, so "nothing to grant"
+    would only repeat them."""
     try:
-        # Stack files use the camelCase keys only: `resource_group` there is a typo, not an alias.
-        config = AccessConfig.model_validate(decoded, by_name=False)
+        config = validate()
     except ConfigError as error:
-        # A value that did not decode may be what grants: "nothing to grant" would only repeat it.
-        found = [p for p in error.problems if not (problems and p.message == NOTHING_TO_GRANT)]
-        raise ConfigError([*found, *problems]) from None
-    if problems:
-        raise ConfigError(problems)
+        found = [p for p in error.problems if not (more and p.message == NOTHING_TO_GRANT)]
+        raise ConfigError([*found, *more]) from None
+    if more:
+        raise ConfigError(more)
     return config
 
 

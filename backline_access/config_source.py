@@ -15,7 +15,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import YAMLError
 
-from .config import CONFIG_KEYS, NAMESPACE, NOTHING_TO_GRANT, AccessConfig, UndecodedJson, parse_config
+from .config import CONFIG_KEYS, NAMESPACE, AccessConfig, UndecodedJson, parse_config, validated_with
 from .problems import ConfigError, Problem
 
 PREFIX = f"{NAMESPACE}:"
@@ -40,16 +40,7 @@ def provider_config_from_pulumi() -> tuple[dict[str, Any], set[str]]:
 
 def load_config(handed_over: Mapping[str, Any]) -> AccessConfig:
     """Validate handed-over config: every problem at once, keys of ours in another namespace included."""
-    strays = stray_key_problems(handed_over)
-    try:
-        config = parse_config(namespace_config(handed_over))
-    except ConfigError as error:
-        # The stray keys are likely what was meant to grant: "nothing to grant" would only repeat them.
-        found = [p for p in error.problems if not (strays and p.message == NOTHING_TO_GRANT)]
-        raise ConfigError([*found, *strays]) from None
-    if strays:
-        raise ConfigError(strays)
-    return config
+    return validated_with(lambda: parse_config(namespace_config(handed_over)), stray_key_problems(handed_over))
 
 
 def namespace_config(handed_over: Mapping[str, Any]) -> dict[str, Any]:
