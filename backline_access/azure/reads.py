@@ -64,7 +64,7 @@ class EstateReader:
 
     def credentials_tenant(self) -> str | None:
         """The tenant of the credentials (the token's `tid` claim), or None when it cannot be told."""
-        return _token_claim(self._token, "tid") if self._token else None
+        return _token_claim(self._token or self.arm.access_token(), "tid")
 
     def service_principal(self, app_id: str) -> str | None:
         """The object id of the app's service principal in the tenant, or None when there is none."""

@@ -115,6 +115,8 @@ class AzureHttp:
         counter: CallCounter | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.credential = credential
+        self.scope = scope
         self.concurrency = concurrency
         self.counter = counter or CallCounter()
         policies = [
@@ -125,6 +127,10 @@ class AzureHttp:
         ]
         transport = RequestsTransport(session=_session(concurrency * 2), session_owner=True)
         self._client: PipelineClient[Any, Any] = PipelineClient(self.base_url, policies=policies, transport=transport)
+
+    def access_token(self) -> str:
+        """The bearer token this endpoint is called with (to read its claims, never to print it)."""
+        return self.credential.get_token(self.scope).token
 
     def get(self, path: str, params: Mapping[str, str] | None = None, scope: str | None = None) -> Any:
         return self._send(HttpRequest("GET", self._url(path), params=dict(params or {})), scope or path)

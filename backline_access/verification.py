@@ -1,0 +1,285 @@
+"""The product page's verification, run for real: the checks, their evidence and their fixes.
+
+One library for two entry points: `pulumi up` runs it once after the grants, and `backline-access verify`
+runs it until everything passes or the wait runs out. Reads go through the read side; nothing is changed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, replace
+from typing import Any, Literal, Protocol
+
+from .azure import AzureReadError, ClusterState, RoleAssignmentInfo
+from .azure.reads import AssignmentInventory
+from .clouds import Cloud
+from .identifiers import ClusterId, subscription_scope
+from .plan import AccessPlan
+from .preflight import login_fix, rbac_fix
+from .roles import AKS_RBAC_READER, BACKLINE_APP_ID, READER, Role
+
+Status = Literal["pass", "pending", "fail", "unknown"]
+STATUSES: tuple[Status, ...] = ("pass", "pending", "fail", "unknown")
+
+
+@dataclass(frozen=True)
+class Check:
+    check: str
+    scope: str
+    status: Status
+    evidence: str
+    fix: str | None = None
+    query: str | None = None  # the page's az command that shows a person the same thing
+
+    def as_document(self) -> dict[str, Any]:
+        return {key: value for key, value in asdict(self).items() if key != "query"}
+
+
+class VerificationReads(Protocol):
+    def credentials_tenant(self) -> str | None: ...
+    def service_principal(self, app_id: str) -> str | None: ...
+    def role_assignments(self, principal_id: str, subscriptions: Iterable[str]) -> AssignmentInventory: ...
+    def read_clusters(self, clusters: Sequence[ClusterId]) -> list[ClusterState]: ...
+
+
+@dataclass(frozen=True)
+class Scopes:
+    """What to check: all of the plan at first, then only what has not passed yet."""
+
+    subscriptions: tuple[str, ...]
+    clusters: tuple[ClusterId, ...]
+
+    @classmethod
+    def of(cls, plan: AccessPlan) -> Scopes:
+        return cls(plan.reader_subscriptions, plan.clusters)
+
+
+def verify(
+    plan: AccessPlan,
+    reader: VerificationReads,
+    cloud: Cloud,
+    principal_id: str | None = None,
+    scopes: Scopes | None = None,
+    just_granted: bool = False,
+) -> list[Check]:
+    """Every check of the plan's access (or of `scopes`). Right after the grants (`just_granted`), a missing
+    assignment is `pending` (propagation), not `fail`."""
+    scopes = scopes or Scopes.of(plan)
+    az = cloud.az_prefix()
+    tenant = _tenant_check(plan, reader, cloud)
+    if tenant.status != "pass":
+        return [tenant]
+    principal, object_id = _principal_check(plan, reader, cloud, principal_id)
+    if object_id is None:
+        return [tenant, principal]
+    subscriptions = sorted(set(scopes.subscriptions) | {c.subscription_id for c in scopes.clusters})
+    inventory = reader.role_assignments(object_id, subscriptions)
+    checks = [tenant, principal]
+    checks += [_reader_check(s, object_id, inventory, az) for s in scopes.subscriptions]
+    states = reader.read_clusters(scopes.clusters) if scopes.clusters else []
+    for state in states:
+        checks += [_cluster_role_check(state.cluster, object_id, inventory, az), _azure_rbac_check(state, az)]
+    if just_granted:
+        checks = [_pending_if_missing(check) for check in checks]
+    return checks
+
+
+def verify_until(
+    plan: AccessPlan,
+    reader: VerificationReads,
+    cloud: Cloud,
+    wait_seconds: float,
+    principal_id: str | None = None,
+    on_round: Callable[[list[Check], float], None] | None = None,
+    first_pause: float = 5.0,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[Check]:
+    """Check, then re-check what has not passed with backoff until it passes or `wait_seconds` run out.
+    What still does not pass then is reported as it is (fail or unknown), never as pending."""
+    deadline = clock() + wait_seconds
+    checks = verify(plan, reader, cloud, principal_id)
+    pause = first_pause
+    while _retryable(checks) and clock() + pause <= deadline:
+        if on_round:
+            on_round(checks, max(0.0, deadline - clock()))
+        sleep(pause)
+        pause = min(pause * 1.5, 60.0)
+        again = verify(plan, reader, cloud, principal_id, scopes=_not_passing(checks))
+        checks = _merged(checks, again)
+    return checks
+
+
+def summary(checks: Sequence[Check]) -> dict[str, int]:
+    return {status: sum(1 for c in checks if c.status == status) for status in STATUSES}
+
+
+def tenant_problem(checks: Sequence[Check]) -> bool:
+    """The credentials cannot be used for this tenant at all (the CLI's exit code 3)."""
+    return any(c.check == "tenant" and c.status != "pass" for c in checks)
+
+
+# --- the checks -----------------------------------------------------------------------------------
+
+
+def _tenant_check(plan: AccessPlan, reader: VerificationReads, cloud: Cloud) -> Check:
+    try:
+        actual = reader.credentials_tenant()
+    except Exception as error:  # noqa: BLE001 - any failure to sign in is the same problem for the user
+        return Check("tenant", plan.tenant_id, "unknown", f"cannot sign in: {error}", login_fix(plan.tenant_id, cloud))
+    if actual is None:
+        return Check("tenant", plan.tenant_id, "unknown", "the token names no tenant", login_fix(plan.tenant_id, cloud))
+    if actual != plan.tenant_id:
+        return Check(
+            "tenant",
+            plan.tenant_id,
+            "fail",
+            f"the credentials belong to tenant {actual}",
+            login_fix(plan.tenant_id, cloud),
+        )
+    return Check("tenant", plan.tenant_id, "pass", f"the credentials belong to tenant {actual}")
+
+
+def _principal_check(
+    plan: AccessPlan, reader: VerificationReads, cloud: Cloud, principal_id: str | None
+) -> tuple[Check, str | None]:
+    """The check, and the principal's object id when it exists."""
+    scope = f"app {BACKLINE_APP_ID}"
+    if principal_id:
+        return Check("service principal", scope, "pass", f"object id {principal_id}"), principal_id
+    query = f"{cloud.az_prefix()}az ad sp show --id {BACKLINE_APP_ID} --query id -o tsv"
+    try:
+        found = reader.service_principal(BACKLINE_APP_ID)
+    except AzureReadError as error:
+        return Check(
+            "service principal",
+            scope,
+            "unknown",
+            f"Microsoft Graph: {error}",
+            "the identity that verifies needs Application.Read.All (or Directory.Read.All) in Microsoft Graph",
+            query,
+        ), None
+    if found is None:
+        return Check(
+            "service principal",
+            scope,
+            "fail",
+            "Backline's service principal does not exist in the tenant (Backline sees 'unauthorized' or "
+            "'consent required')",
+            f"pulumi up with servicePrincipal.mode: ensure, or let an admin consent: "
+            f"{cloud.admin_consent_url(plan.tenant_id, BACKLINE_APP_ID)}",
+            query,
+        ), None
+    return Check("service principal", scope, "pass", f"object id {found}"), found
+
+
+def _reader_check(subscription: str, object_id: str, inventory: AssignmentInventory, az: str) -> Check:
+    scope = subscription_scope(subscription)
+    query = f'{az}az role assignment list --assignee {object_id} --scope {scope} --query "[].roleDefinitionName" -o tsv'
+    if subscription in inventory.failures:
+        return _unreadable("Reader", scope, inventory.failures[subscription].describe(), query)
+    return _role_check(READER, scope, inventory.assignments.get(subscription, []), az, query)
+
+
+def _cluster_role_check(cluster: ClusterId, object_id: str, inventory: AssignmentInventory, az: str) -> Check:
+    scope = cluster.resource_id
+    query = f'{az}az role assignment list --scope {scope} --assignee {object_id} --query "[].roleDefinitionName" -o tsv'
+    if cluster.subscription_id in inventory.failures:
+        return _unreadable(AKS_RBAC_READER.name, scope, inventory.failures[cluster.subscription_id].describe(), query)
+    return _role_check(AKS_RBAC_READER, scope, inventory.assignments.get(cluster.subscription_id, []), az, query)
+
+
+def _role_check(role: Role, scope: str, assignments: Sequence[RoleAssignmentInfo], az: str, query: str) -> Check:
+    holding = [a for a in assignments if a.role_guid == role.guid and a.condition is None and _covers(a.scope, scope)]
+    exact = [a for a in holding if a.scope.rstrip("/").lower() == scope.lower()]
+    if exact:
+        return Check(role.name, scope, "pass", f"assignment {exact[0].name} at this scope")
+    if holding:
+        return Check(role.name, scope, "pass", f"inherited from {holding[0].scope} (assignment {holding[0].name})")
+    role_arg = f'"{role.name}"' if " " in role.name else role.name
+    fix = f"{az}az role assignment create --assignee {BACKLINE_APP_ID} --role {role_arg} --scope {scope}"
+    why = (
+        "Backline's test connection fails with 'forbidden' (403)"
+        if role is READER
+        else ("Backline cannot read Kubernetes objects in the cluster")
+    )
+    return Check(role.name, scope, "fail", f"no {role.name} for Backline's service principal here: {why}", fix, query)
+
+
+def _azure_rbac_check(state: ClusterState, az: str) -> Check:
+    cluster = state.cluster
+    check = "Azure RBAC for Kubernetes"
+    query = (
+        f"{az}az aks show --resource-group {cluster.resource_group} --name {cluster.name} "
+        f'--subscription {cluster.subscription_id} --query "aadProfile.enableAzureRbac"'
+    )
+    if state.failure is not None:
+        return _unreadable(check, cluster.resource_id, state.failure.describe(), query)
+    if state.found is None:
+        return Check(check, cluster.resource_id, "fail", "the cluster was not found", None, query)
+    if not state.found.azure_rbac:
+        return Check(
+            check,
+            cluster.resource_id,
+            "fail",
+            "aadProfile.enableAzureRBAC is not true: the AKS RBAC Reader assignment has no effect",
+            az + rbac_fix(cluster),
+            query,
+        )
+    return Check(check, cluster.resource_id, "pass", "aadProfile.enableAzureRBAC is true")
+
+
+def _unreadable(check: str, scope: str, why: str, query: str) -> Check:
+    return Check(
+        check,
+        scope,
+        "unknown",
+        f"the identity that verifies cannot read this ({why})",
+        f"give the identity that verifies Reader on {scope}, or run the query as someone who can",
+        query,
+    )
+
+
+def _covers(assignment_scope: str, scope: str) -> bool:
+    """Whether an assignment at `assignment_scope` applies at `scope` (the same scope or one above it)."""
+    above = assignment_scope.rstrip("/").lower()
+    target = scope.rstrip("/").lower()
+    if above.startswith("/providers/microsoft.management/managementgroups/") or above == "":
+        return True  # a management group or the root: listing a subscription returns only those above it
+    return target == above or target.startswith(above + "/")
+
+
+# --- rounds ----------------------------------------------------------------------------------------
+
+_ROLE_CHECKS = (READER.name, AKS_RBAC_READER.name)
+
+
+def _pending_if_missing(check: Check) -> Check:
+    if check.status == "fail" and check.check in _ROLE_CHECKS:
+        return replace(check, status="pending", evidence=f"{check.evidence} (just granted: propagation)")
+    return check
+
+
+def _retryable(checks: Sequence[Check]) -> bool:
+    return any(c.status in ("fail", "pending") and c.check in _ROLE_CHECKS for c in checks)
+
+
+def _not_passing(checks: Sequence[Check]) -> Scopes:
+    subscriptions = tuple(c.scope.split("/")[2] for c in checks if c.check == READER.name and c.status != "pass")
+    clusters = {
+        _cluster_of(c.scope)
+        for c in checks
+        if c.check in (AKS_RBAC_READER.name, "Azure RBAC for Kubernetes") and c.status != "pass"
+    }
+    return Scopes(subscriptions, tuple(sorted(clusters)))
+
+
+def _cluster_of(resource_id: str) -> ClusterId:
+    parts = resource_id.split("/")
+    return ClusterId.of(parts[2], parts[4], parts[8])
+
+
+def _merged(before: Sequence[Check], again: Sequence[Check]) -> list[Check]:
+    fresh = {(c.check, c.scope): c for c in again}
+    return [fresh.get((c.check, c.scope), c) for c in before]

@@ -1,0 +1,194 @@
+"""The verification checks against the fake Azure over HTTPS: each status, its evidence and its fix."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from fake_azure import BACKLINE_APP_ID, Assignment, Cluster, FakeAzureServer
+from fake_azure import Estate as FakeEstate
+
+from backline_access.azure import EstateReader, reader_from_environment, reader_from_provider_token, resolve_cloud
+from backline_access.azure.transport import ReadRetryPolicy
+from backline_access.clouds import Cloud, CloudChoice
+from backline_access.config import AccessConfig
+from backline_access.plan import AccessPlan, build_plan
+from backline_access.verification import Check, summary, verify, verify_until
+
+Serve = Callable[..., FakeAzureServer]
+TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+SUB_A = "0b1f6471-1bf0-4dda-aec3-cb9272f09590"
+SUB_B = "1c2e8f4d-7a1b-4c9e-9d3f-2b8a6e5c4d10"
+SP = "99999999-9999-4999-8999-999999999999"
+READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
+AKS_READER = "7f6c6a51-bcf8-42ba-9220-52d62157d7db"
+PROD = Cluster(SUB_A, "rg-prod", "aks-prod")
+LEGACY = Cluster(SUB_A, "rg-prod", "aks-legacy", azure_rbac=None)
+
+
+def role(guid: str) -> str:
+    return f"/subscriptions/{SUB_A}/providers/Microsoft.Authorization/roleDefinitions/{guid}"
+
+
+def onboarded(*, legacy_rbac: bool = True) -> FakeEstate:
+    """A tenant where Backline has all the access the plan asks for (the script's random names)."""
+    legacy = Cluster(SUB_A, "rg-prod", "aks-legacy", azure_rbac=True if legacy_rbac else None)
+    return FakeEstate(
+        TENANT,
+        [SUB_A, SUB_B],
+        clusters=[PROD, legacy],
+        service_principals={BACKLINE_APP_ID: SP},
+        assignments=[
+            Assignment("r-a", f"/subscriptions/{SUB_A}", role(READER), SP),
+            Assignment("r-b", f"/subscriptions/{SUB_B}", role(READER), SP),
+            Assignment("k-prod", PROD.id.replace("/resourceGroups/", "/resourcegroups/"), role(AKS_READER), SP),
+            # the legacy cluster's AKS RBAC Reader is inherited from its resource group
+            Assignment("k-rg", f"/subscriptions/{SUB_A}/resourceGroups/rg-prod", role(AKS_READER), SP),
+        ],
+        clients={"verifier": "s3cret"},
+    )
+
+
+def plan() -> AccessPlan:
+    clusters = [{"resourceGroup": c.resource_group, "name": c.name} for c in (PROD, LEGACY)]
+    config = AccessConfig.model_validate(
+        {"tenantId": TENANT, "subscriptions": [SUB_A, SUB_B], "aks": [{"subscription": SUB_A, "clusters": clusters}]}
+    )
+    return build_plan(config)
+
+
+def signed_in(fake: FakeAzureServer) -> tuple[EstateReader, Cloud]:
+    cloud = resolve_cloud(CloudChoice(metadata_host=fake.host))
+    environ = {"ARM_CLIENT_ID": "verifier", "ARM_CLIENT_SECRET": "s3cret"}
+    return reader_from_environment(environ, cloud, TENANT, retry=ReadRetryPolicy(backoff=0.01)), cloud
+
+
+def by_key(checks: list[Check]) -> dict[tuple[str, str], Check]:
+    return {(c.check, c.scope): c for c in checks}
+
+
+def test_an_onboarded_tenant_passes_every_check_in_calls_by_subscription(serve: Serve) -> None:
+    fake = serve(onboarded())
+    reader, cloud = signed_in(fake)
+    checks = verify(plan(), reader, cloud)
+    assert summary(checks) == {"pass": 8, "pending": 0, "fail": 0, "unknown": 0}
+    found = by_key(checks)
+    assert found[("service principal", f"app {BACKLINE_APP_ID}")].evidence == f"object id {SP}"
+    legacy_role = found[("Azure Kubernetes Service RBAC Reader", LEGACY.id)]
+    assert legacy_role.evidence == f"inherited from /subscriptions/{SUB_A}/resourceGroups/rg-prod (assignment k-rg)"
+    assert found[("Reader", f"/subscriptions/{SUB_B}")].evidence == "assignment r-b at this scope"
+    assert len(fake.calls("GET", "roleAssignments")) == 2  # one listing per subscription
+    assert len(fake.calls("POST", "ResourceGraph")) == 1
+    assert len(fake.calls("GET", "/v1.0/servicePrincipals")) == 1
+
+
+def test_a_missing_reader_fails_with_the_pages_403_diagnosis_and_commands(serve: Serve) -> None:
+    world = onboarded()
+    world.assignments = [a for a in world.assignments if a.name != "r-b"]
+    reader, cloud = signed_in(serve(world))
+    check = by_key(verify(plan(), reader, cloud))[("Reader", f"/subscriptions/{SUB_B}")]
+    assert check.status == "fail"
+    assert "Backline's test connection fails with 'forbidden' (403)" in check.evidence
+    assert check.fix == (
+        f"az cloud set --name FakeAzure && az role assignment create --assignee {BACKLINE_APP_ID} --role Reader "
+        f"--scope /subscriptions/{SUB_B}"
+    )
+    assert check.query == (
+        f"az cloud set --name FakeAzure && az role assignment list --assignee {SP} --scope /subscriptions/{SUB_B} "
+        '--query "[].roleDefinitionName" -o tsv'
+    )
+
+
+def test_a_cluster_without_azure_rbac_fails_with_the_update_command(serve: Serve) -> None:
+    reader, cloud = signed_in(serve(onboarded(legacy_rbac=False)))
+    check = by_key(verify(plan(), reader, cloud))[("Azure RBAC for Kubernetes", LEGACY.id)]
+    assert check.status == "fail"
+    assert check.fix is not None and check.fix.endswith(
+        f"az aks update --resource-group rg-prod --name aks-legacy --enable-azure-rbac --subscription {SUB_A}"
+    )
+
+
+def test_a_missing_service_principal_gives_both_routes(serve: Serve) -> None:
+    world = onboarded()
+    world.service_principals = {}
+    fake = serve(world)
+    reader, cloud = signed_in(fake)
+    checks = verify(plan(), reader, cloud)
+    assert [c.check for c in checks] == ["tenant", "service principal"]
+    assert checks[1].status == "fail"
+    assert "consent required" in checks[1].evidence
+    assert checks[1].fix == (
+        "pulumi up with servicePrincipal.mode: ensure, or let an admin consent: "
+        f"{fake.url}/{TENANT}/adminconsent?client_id={BACKLINE_APP_ID}"
+    )
+
+
+def test_what_the_verifier_cannot_read_is_unknown_never_pass(serve: Serve) -> None:
+    fake = serve(onboarded())
+    fake.forbid(f"/subscriptions/{SUB_B}")
+    reader, cloud = signed_in(fake)
+    check = by_key(verify(plan(), reader, cloud))[("Reader", f"/subscriptions/{SUB_B}")]
+    assert check.status == "unknown"
+    assert "HTTP 403 AuthorizationFailed" in check.evidence
+
+
+def test_credentials_of_another_tenant_stop_at_the_tenant_check(serve: Serve) -> None:
+    fake = serve(onboarded())
+    cloud = resolve_cloud(CloudChoice(metadata_host=fake.host))
+    other = "33333333-3333-4333-8333-333333333333"
+    reader = reader_from_provider_token(cloud, fake.issue_token(tenant=other))
+    [check] = verify(plan(), reader, cloud)
+    assert (check.check, check.status) == ("tenant", "fail")
+    assert check.evidence == f"the credentials belong to tenant {other}"
+    assert check.fix is not None and f"az login --tenant {TENANT}" in check.fix
+
+
+def test_right_after_the_grants_a_missing_assignment_is_pending_not_failing(serve: Serve) -> None:
+    world = onboarded()
+    world.assignments = [a for a in world.assignments if a.name != "r-b"]
+    reader, cloud = signed_in(serve(world))
+    check = by_key(verify(plan(), reader, cloud, principal_id=SP, just_granted=True))[
+        ("Reader", f"/subscriptions/{SUB_B}")
+    ]
+    assert check.status == "pending"
+    assert check.evidence.endswith("(just granted: propagation)")
+
+
+def test_waiting_sees_an_assignment_that_propagates_and_rechecks_only_what_did_not_pass(serve: Serve) -> None:
+    world = onboarded()
+    next(a for a in world.assignments if a.name == "r-b").visible_after_reads = 2
+    fake = serve(world)
+    reader, cloud = signed_in(fake)
+    rounds: list[int] = []
+    checks = verify_until(
+        plan(),
+        reader,
+        cloud,
+        wait_seconds=5,
+        on_round=lambda c, _: rounds.append(summary(c)["fail"]),
+        first_pause=0.01,
+    )
+    assert summary(checks)["pass"] == 8
+    assert rounds == [1, 1]
+    listed = [r.path.split("/")[2] for r in fake.calls("GET", "roleAssignments")]
+    assert listed[2:] == [SUB_B, SUB_B]  # the first round read both subscriptions; the rest only the failing one
+
+
+def test_without_waiting_a_propagating_assignment_is_reported_failing(serve: Serve) -> None:
+    world = onboarded()
+    next(a for a in world.assignments if a.name == "r-b").visible_after_reads = 2
+    reader, cloud = signed_in(serve(world))
+    checks = verify_until(plan(), reader, cloud, wait_seconds=0)
+    assert by_key(checks)[("Reader", f"/subscriptions/{SUB_B}")].status == "fail"
+
+
+@pytest.mark.parametrize("status", ["fail", "unknown"])
+def test_documents_leave_out_the_query(status: str) -> None:
+    check = Check("Reader", "/subscriptions/x", status, "why", "fix", "az ...")  # type: ignore[arg-type]
+    assert check.as_document() == {
+        "check": "Reader",
+        "scope": "/subscriptions/x",
+        "status": status,
+        "evidence": "why",
+        "fix": "fix",
+    }
