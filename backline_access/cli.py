@@ -1,8 +1,9 @@
-"""The `backline-access` command: the offline plan and the stack config schema."""
+"""The `backline-access` command: the offline plan, verification in Azure, and the stack config schema."""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -11,8 +12,11 @@ from typing import Annotated
 import pulumi
 import typer
 
+from .azure import AzureReadError, reader_from_environment, resolve_cloud
+from .clouds import choose_cloud
 from .config_source import handed_over_config, load_config
 from .offline import run_offline
+from .plan import build_plan
 from .problems import ConfigError, Problem
 from .report import plan_document, render_text
 from .schema import stack_file_schema
@@ -26,6 +30,15 @@ EXIT_FAILED = 1
 class Format(StrEnum):
     text = "text"
     json = "json"
+
+
+class VerifyFormat(StrEnum):
+    text = "text"
+    json = "json"
+    junit = "junit"
+
+
+EXIT_CREDENTIALS = 3
 
 
 @app.command()
@@ -58,6 +71,72 @@ def plan(
         typer.echo(json.dumps(document, indent=2))
     else:
         typer.echo(render_text(document))
+
+
+@app.command()
+def verify(
+    stack: Annotated[str, typer.Option(help="Stack name: reads Pulumi.<stack>.yaml beside Pulumi.yaml.")] = "dev",
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", help="A stack config file to read instead of Pulumi.<stack>.yaml."),
+    ] = None,
+    wait: Annotated[
+        float, typer.Option(help="Seconds to wait for propagation, re-checking what does not pass yet; 0 checks once.")
+    ] = 600.0,
+    output_format: Annotated[
+        VerifyFormat, typer.Option("--format", help="text for people, json for bots, junit for CI test views.")
+    ] = VerifyFormat.text,
+) -> None:
+    """Check in Azure that Backline has exactly the access the stack grants (read-only; changes nothing).
+
+    Signs in with the ARM_* variables the providers read (client secret, certificate, OIDC, managed identity,
+    else the Azure CLI login), on the stack's cloud. Exit codes: 0 all pass, 1 a check failed or stayed
+    unknown, 2 invalid config or usage, 3 credentials or tenant problem."""
+    from .verification import tenant_problem, verify_until
+    from .verify_report import Progress, ok, render_json, render_junit
+    from .verify_report import render_text as render_checks
+
+    try:
+        handed_over = handed_over_config(config or _stack_file(stack))
+        access = load_config(handed_over)
+        choice = choose_cloud(_settings_of(handed_over, "azure-native"), os.environ)
+        if choice.metadata_host is None and choice.named is None:
+            raise ConfigError([Problem(choice.source, f"names an unknown cloud {choice.environment!r}")])
+    except ConfigError as error:
+        typer.echo(error.render(), err=True)
+        raise typer.Exit(EXIT_INVALID_CONFIG) from None
+    if wait < 0:
+        typer.echo("--wait: must be 0 or more seconds", err=True)
+        raise typer.Exit(EXIT_INVALID_CONFIG)
+    try:
+        cloud = resolve_cloud(choice)
+        reader = reader_from_environment(os.environ, cloud, access.tenant_id)
+    except (AzureReadError, ValueError) as error:
+        typer.echo(f"error: cannot reach the cloud of {choice.source}: {error}", err=True)
+        raise typer.Exit(EXIT_CREDENTIALS) from None
+    progress = Progress()
+    try:
+        checks = verify_until(
+            build_plan(access),
+            reader,
+            cloud,
+            wait,
+            principal_id=access.service_principal.object_id,
+            on_round=progress,
+            first_pause=min(5.0, max(0.05, wait / 20)),
+        )
+    finally:
+        progress.close()
+    render = {VerifyFormat.json: render_json, VerifyFormat.junit: render_junit}.get(output_format, render_checks)
+    typer.echo(render(checks))
+    if tenant_problem(checks):
+        raise typer.Exit(EXIT_CREDENTIALS)
+    if not ok(checks):
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _settings_of(handed_over: dict[str, str], package: str) -> dict[str, str]:
+    return {key.partition(":")[2]: value for key, value in handed_over.items() if key.startswith(f"{package}:")}
 
 
 @app.command()

@@ -1,0 +1,162 @@
+"""`backline-access verify` against the fake Azure: exit codes, formats, waiting, and what a person sees."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+from fake_azure import FakeAzureServer
+from test_verification import SUB_A, SUB_B, TENANT, onboarded
+from typer.testing import CliRunner
+
+from backline_access.cli import app
+
+Serve = Callable[..., FakeAzureServer]
+runner = CliRunner()
+
+STACK = f"""
+config:
+  backline-access:tenantId: {TENANT}
+  backline-access:subscriptions: [{SUB_A}, {SUB_B}]
+  backline-access:aks:
+    - subscription: {SUB_A}
+      clusters:
+        - {{resourceGroup: rg-prod, name: aks-prod}}
+        - {{resourceGroup: rg-prod, name: aks-legacy}}
+"""
+
+
+@pytest.fixture
+def signed_in_to(serve: Serve, monkeypatch: pytest.MonkeyPatch) -> Callable[..., FakeAzureServer]:
+    def start(world: object, client: str = "verifier", secret: str = "s3cret") -> FakeAzureServer:
+        fake = serve(world)
+        monkeypatch.setenv("ARM_METADATA_HOSTNAME", fake.host)
+        monkeypatch.setenv("ARM_CLIENT_ID", client)
+        monkeypatch.setenv("ARM_CLIENT_SECRET", secret)
+        monkeypatch.delenv("ARM_ENVIRONMENT", raising=False)
+        return fake
+
+    return start
+
+
+def verify(stack_file: Callable[[str], Path], *args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, ["verify", "--config", str(stack_file(STACK)), *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_all_pass_exits_0_with_a_table(
+    signed_in_to: Callable[..., FakeAzureServer], stack_file: Callable[[str], Path]
+) -> None:
+    signed_in_to(onboarded())
+    code, out, _ = verify(stack_file, "--wait", "0")
+    assert code == 0, out
+    assert out.splitlines()[0].split() == ["STATUS", "CHECK", "SCOPE", "EVIDENCE"]
+    assert out.rstrip().endswith("all checks pass: 8 pass, 0 pending, 0 fail, 0 unknown")
+
+
+def test_a_failure_exits_1_with_the_fix_and_the_query_to_see_it(
+    signed_in_to: Callable[..., FakeAzureServer], stack_file: Callable[[str], Path]
+) -> None:
+    world = onboarded()
+    world.assignments = [a for a in world.assignments if a.name != "r-b"]
+    signed_in_to(world)
+    code, out, _ = verify(stack_file, "--wait", "0")
+    assert code == 1
+    assert [line.split()[:3] for line in out.splitlines() if line.startswith("FAIL")] == [
+        ["FAIL", "Reader", f"/subscriptions/{SUB_B}"]
+    ]
+    fix = "az role assignment create --assignee 3fc75f55-e53f-4950-9127-665106cded58 --role Reader"
+    assert f"fix:        az cloud set --name FakeAzure && {fix} --scope /subscriptions/{SUB_B}" in out
+    assert "see it:" in out and '--query "[].roleDefinitionName" -o tsv' in out
+
+
+def test_json_is_the_documented_document(
+    signed_in_to: Callable[..., FakeAzureServer], stack_file: Callable[[str], Path]
+) -> None:
+    signed_in_to(onboarded(legacy_rbac=False))
+    code, out, _ = verify(stack_file, "--wait", "0", "--format", "json")
+    assert code == 1
+    document = json.loads(out)
+    assert document["version"] == 1 and document["ok"] is False
+    assert {tuple(sorted(c)) for c in document["checks"]} == {("check", "evidence", "fix", "scope", "status")}
+    [failing] = [c for c in document["checks"] if c["status"] != "pass"]
+    assert failing["check"] == "Azure RBAC for Kubernetes"
+
+
+def test_junit_parses_with_one_case_per_check(
+    signed_in_to: Callable[..., FakeAzureServer], stack_file: Callable[[str], Path]
+) -> None:
+    fake = signed_in_to(onboarded())
+    fake.forbid(f"/subscriptions/{SUB_B}")
+    code, out, _ = verify(stack_file, "--wait", "0", "--format", "junit")
+    assert code == 1
+    suite = ElementTree.fromstring(out.encode()).find("testsuite")
+    assert suite is not None
+    cases = suite.findall("testcase")
+    assert len(cases) == int(suite.get("tests", "0")) == 8
+    assert suite.get("errors") == "1" and suite.get("failures") == "0"
+    [error] = [case for case in cases if case.find("error") is not None]
+    assert (error.get("classname"), error.get("name")) == ("Reader", f"/subscriptions/{SUB_B}")
+
+
+def test_waiting_outlasts_propagation_with_progress_lines_for_ci(
+    signed_in_to: Callable[..., FakeAzureServer], stack_file: Callable[[str], Path]
+) -> None:
+    world = onboarded()
+    next(a for a in world.assignments if a.name == "r-b").visible_after_reads = 2
+    signed_in_to(world)
+    code, out, err = verify(stack_file, "--wait", "5")
+    assert code == 0, out
+    assert "verify: 1 of 8 checks not passing yet;" in err
+
+
+def test_the_same_propagation_without_waiting_fails(
+    signed_in_to: Callable[..., FakeAzureServer], stack_file: Callable[[str], Path]
+) -> None:
+    world = onboarded()
+    next(a for a in world.assignments if a.name == "r-b").visible_after_reads = 2
+    signed_in_to(world)
+    assert verify(stack_file, "--wait", "0")[0] == 1
+
+
+def test_429_and_503_storms_are_waited_out(
+    signed_in_to: Callable[..., FakeAzureServer], stack_file: Callable[[str], Path]
+) -> None:
+    fake = signed_in_to(onboarded())
+    fake.throttle("roleAssignments", times=4, retry_after="0")
+    fake.fail("ResourceGraph", status=503, times=2)
+    code, out, _ = verify(stack_file, "--wait", "0")
+    assert code == 0, out
+
+
+def test_credentials_that_cannot_sign_in_exit_3(
+    signed_in_to: Callable[..., FakeAzureServer], stack_file: Callable[[str], Path]
+) -> None:
+    signed_in_to(onboarded(), secret="wrong")
+    code, out, _ = verify(stack_file, "--wait", "0")
+    assert code == 3
+    assert [line.split()[:2] for line in out.splitlines()[1:2]] == [["UNKNOWN", "tenant"]]
+    assert "AADSTS7000215" in out
+    assert f"az login --tenant {TENANT}" in out
+
+
+def test_invalid_config_exits_2(stack_file: Callable[[str], Path]) -> None:
+    path = stack_file("config:\n  backline-access:tenantId: nope\n")
+    result = runner.invoke(app, ["verify", "--config", str(path)])
+    assert result.exit_code == 2
+    assert "tenantId: 'nope' is not a GUID" in result.stderr
+
+
+def test_verify_changes_nothing_in_azure(
+    signed_in_to: Callable[..., FakeAzureServer], stack_file: Callable[[str], Path]
+) -> None:
+    fake = signed_in_to(onboarded())
+    verify(stack_file, "--wait", "0")
+    assert {r.method for r in fake.requests} <= {"GET", "POST"}
+    assert {r.path for r in fake.requests if r.method == "POST"} <= {
+        "/providers/Microsoft.ResourceGraph/resources",
+        f"/{TENANT}/oauth2/v2.0/token",
+    }
