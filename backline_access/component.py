@@ -11,7 +11,7 @@ import pulumi_azure_native as azure_native
 import pulumi_azuread as azuread
 from pulumi_azure_native import authorization
 
-from .azure import AzureReadError, ClusterReads, reader_from_provider_token, resolve_cloud
+from .azure import AzureReadError, ClusterReads, EstateReader, reader_from_provider_token, resolve_cloud
 from .clouds import Cloud, CloudChoice
 from .config import AccessConfig, ServicePrincipalConfig, parse_config
 from .config_source import provider_config_from_pulumi
@@ -26,6 +26,7 @@ from .preflight import (
 )
 from .providers import ARM, GRAPH, given_providers, provider_settings
 from .roles import BACKLINE_APP_ID
+from .verification import verify_after_update
 
 COMPONENT_TYPE = "backline:index:BacklineAccess"
 
@@ -98,8 +99,11 @@ class BacklineAccess(pulumi.ComponentResource):
         )
         cloud = self._cloud(settings.cloud, online=reader is None)
         guard_tenant(plan.tenant_id, arm, parent=self, cloud=cloud)
+        # After an update (never in preview, never offline), the checks run once the grants exist.
+        verifies = reader is None and cloud is not None and not pulumi.runtime.is_dry_run()
+        online = self._http_reader(arm, cloud) if reader is None and (plan.clusters or verifies) else None
         if plan.clusters:
-            check_clusters(plan.clusters, reader or self._http_reader(arm, cloud), access.aks_require_azure_rbac, self)
+            check_clusters(plan.clusters, reader or online, access.aks_require_azure_rbac, self)  # type: ignore[arg-type]
         consent_url = _admin_consent_url(plan, cloud, settings.cloud)
         principal_id, grants_depend_on = self._service_principal(name, access.service_principal, plan, consent_url)
         assignments = {
@@ -117,6 +121,12 @@ class BacklineAccess(pulumi.ComponentResource):
         self.verification_commands = self.service_principal_object_id.apply(
             lambda object_id: [prefix + command for command in plan.verification_commands(object_id)]
         )
+        self.verification: pulumi.Output[dict[str, Any]] | None = None
+        if verifies and online is not None and cloud is not None:
+            granted = [resource.id for resource in assignments.values()]
+            self.verification = pulumi.Output.all(principal_id, *granted).apply(
+                lambda values: verify_after_update(plan, online, cloud, str(values[0]), self)
+            )
         self.register_outputs(self.outputs())
 
     def _cloud(self, choice: CloudChoice, online: bool) -> Cloud | None:
@@ -131,7 +141,7 @@ class BacklineAccess(pulumi.ComponentResource):
                 "    fix: check the host name (it serves /metadata/endpoints), or unset it for the public cloud"
             ) from None
 
-    def _http_reader(self, arm: pulumi.ProviderResource, cloud: Cloud | None) -> ClusterReads:
+    def _http_reader(self, arm: pulumi.ProviderResource, cloud: Cloud | None) -> EstateReader:
         if cloud is None:  # only offline, where a reader is always given
             raise PreflightError("the cloud's endpoints are unknown")
         return reader_from_provider_token(cloud, provider_token(arm, self, cloud))
@@ -147,6 +157,7 @@ class BacklineAccess(pulumi.ComponentResource):
             "aksAssignments": self.aks_assignments,
             "adminConsentUrl": self.admin_consent_url,
             "verificationCommands": self.verification_commands,
+            **({"verification": self.verification} if self.verification is not None else {}),
         }
 
     def _service_principal(

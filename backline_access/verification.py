@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal, Protocol
 
+import pulumi
+
 from .azure import AzureReadError, ClusterState, RoleAssignmentInfo
 from .azure.reads import AssignmentInventory
 from .clouds import Cloud
@@ -109,6 +111,30 @@ def verify_until(
         again = verify(plan, reader, cloud, principal_id, scopes=_not_passing(checks))
         checks = _merged(checks, again)
     return checks
+
+
+def verify_after_update(
+    plan: AccessPlan, reader: VerificationReads, cloud: Cloud, principal_id: str, resource: pulumi.Resource
+) -> dict[str, Any]:
+    """The `verification` stack output: the checks once, right after the grants, without waiting. What has
+    not propagated yet is pending, and `pulumi up` does not fail for it: the output says what to run."""
+    stack = pulumi.get_stack()
+    wait_command = f"backline-access verify --stack {stack}"
+    try:
+        checks = verify(plan, reader, cloud, principal_id=principal_id, just_granted=True)
+    except Exception as error:  # noqa: BLE001 - a failed check must never fail the update that granted
+        pulumi.log.warn(f"The post-deploy checks could not run: {error}. Run {wait_command}.", resource=resource)
+        return {"error": str(error), "next": wait_command}
+    counts = summary(checks)
+    not_passing = [check.as_document() for check in checks if check.status != "pass"]
+    if not_passing:
+        pulumi.log.warn(
+            f"Post-deploy checks: {counts['pass']} pass, {counts['pending']} pending (propagation, up to 10 minutes), "
+            f"{counts['fail']} fail, {counts['unknown']} unknown. Run {wait_command} to wait for Azure and see "
+            "each fix.",
+            resource=resource,
+        )
+    return {**counts, "notPassing": not_passing, "next": wait_command}
 
 
 def summary(checks: Sequence[Check]) -> dict[str, int]:

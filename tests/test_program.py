@@ -385,7 +385,8 @@ def test_a_customer_program_can_use_the_component_with_a_mapping_twice_without_c
         BacklineAccess("other", {"tenantId": TENANT, "subscriptions": [SUB_B]})
         return BacklineAccess("backline", {"tenantId": TENANT, "subscriptions": [SUB_A]})
 
-    run = run_offline({}, azure=Estate(), program=customer_program)
+    # preview: a customer program reads Azure itself (no in-process reader), which only a fake Azure answers
+    run = run_offline({}, azure=Estate(), program=customer_program, preview=True)
     names = sorted(r.name for r in run.of_type(ASSIGNMENT))
     assert names == [f"backline-reader-{SUB_A}", f"other-reader-{SUB_B}"]
     assert run.outputs["subscriptionIds"] == SUB_A

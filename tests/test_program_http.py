@@ -8,8 +8,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import pytest
-from fake_azure import BACKLINE_APP_ID, Cluster, FakeAzureServer
+from fake_azure import BACKLINE_APP_ID, Assignment, Cluster, FakeAzureServer
 from fake_azure import Estate as FakeEstate
+from pulumi.runtime.mocks import MockResourceArgs
 
 from backline_access.offline import GET_CLIENT_TOKEN, FakeAzure, OfflineRun, run_offline
 from backline_access.preflight import PreflightError
@@ -28,11 +29,29 @@ class ProviderOfFake(FakeAzure):
     """The azure-native and azuread providers as the engine would run them against the fake: the client
     config of the fake's tenant, a token the fake accepts, and the service principal the fake holds."""
 
-    def __init__(self, fake: FakeAzureServer, token: str | None = None) -> None:
+    def __init__(self, fake: FakeAzureServer, token: str | None = None, propagation_reads: int = 0) -> None:
         super().__init__()
         self.fake = fake
         self.token = fake.issue_token() if token is None else token
         self.token_endpoints: list[Any] = []
+        self.propagation_reads = propagation_reads
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        """As azure-native would: a role assignment the engine creates appears in Azure (after propagation)."""
+        created = super().new_resource(args)
+        if args.typ == ASSIGNMENT:
+            inputs = args.inputs
+            self.fake.estate.assignments.append(
+                Assignment(
+                    inputs["roleAssignmentName"],
+                    inputs["scope"],
+                    inputs["roleDefinitionId"],
+                    inputs["principalId"],
+                    inputs["principalType"],
+                    visible_after_reads=self.propagation_reads,
+                )
+            )
+        return created
 
     def answer_client_config(self, provider: Mapping[str, Any]) -> dict[str, Any]:
         return {"tenantId": self.fake.estate.tenant, "subscriptionId": provider.get("subscriptionId")}
@@ -90,8 +109,10 @@ def test_the_preflight_reads_every_cluster_over_https_as_the_providers_identity(
     run = run_offline(wanted, azure=mocks, preview=preview)
     assert len(run.of_type(ASSIGNMENT)) == 5
     assert mocks.token_endpoints == [fake.url]  # a Resource Manager token of the fake's cloud, asked for once
-    [query] = fake.calls("POST", "ResourceGraph")
+    query = fake.calls("POST", "ResourceGraph")[0]
     assert query.body["subscriptions"] == sorted([SUB_A, SUB_B])
+    # the preflight's one query; after an update, the post-deploy checks make one more
+    assert len(fake.calls("POST", "ResourceGraph")) == (1 if preview else 2)
     assert fake.calls("GET", "managedClusters") == []  # every cluster came from the one query
     [warning] = [w for w in run.warnings if "Azure RBAC" in w]
     assert (
@@ -133,7 +154,7 @@ def test_a_forbidden_subscription_names_the_scope_and_grants_nothing(fake: FakeA
 
 def test_a_throttled_resource_graph_is_waited_out(fake: FakeAzureServer) -> None:
     fake.throttle("ResourceGraph", times=2, retry_after="0")
-    run = run_offline(config((SUB_A, "rg-prod", "aks-prod")), azure=ProviderOfFake(fake))
+    run = run_offline(config((SUB_A, "rg-prod", "aks-prod")), azure=ProviderOfFake(fake), preview=True)
     assert (
         f"/subscriptions/{SUB_A}/resourceGroups/rg-prod/providers/Microsoft.ContainerService/managedClusters/aks-prod"
         in (granted(run))
@@ -151,10 +172,43 @@ def test_a_provider_that_returns_no_token_means_could_not_be_checked(fake: FakeA
     assert [t for t, _ in mocks.created if t == ASSIGNMENT] == []
 
 
-def test_without_clusters_no_token_is_asked_for(fake: FakeAzureServer) -> None:
+def test_a_preview_without_clusters_asks_for_no_token(fake: FakeAzureServer) -> None:
     mocks = ProviderOfFake(fake)
     run = run_offline(
-        {"backline-access:tenantId": TENANT, "backline-access:subscriptions": json.dumps([SUB_A])}, azure=mocks
+        {"backline-access:tenantId": TENANT, "backline-access:subscriptions": json.dumps([SUB_A])},
+        azure=mocks,
+        preview=True,
     )
     assert GET_CLIENT_TOKEN not in {call.token for call in run.invokes}
     assert granted(run) == [f"/subscriptions/{SUB_A}"]
+
+
+# --- after the update: the post-deploy checks ------------------------------------------------------
+
+
+def test_after_an_update_the_checks_run_once_and_pass(fake: FakeAzureServer) -> None:
+    run = run_offline(config((SUB_A, "rg-prod", "aks-prod")), azure=ProviderOfFake(fake))
+    verification = run.outputs["verification"]
+    assert {k: verification[k] for k in ("pass", "pending", "fail", "unknown")} == {
+        "pass": 6,
+        "pending": 0,
+        "fail": 0,
+        "unknown": 0,
+    }
+    assert verification["notPassing"] == []
+    assert verification["next"] == "backline-access verify --stack dev"
+    assert "verification" in run.registered_outputs[run.of_type("backline:index:BacklineAccess")[0].urn]
+
+
+def test_grants_that_have_not_propagated_are_pending_and_do_not_fail_the_update(fake: FakeAzureServer) -> None:
+    run = run_offline(config((SUB_A, "rg-prod", "aks-legacy")), azure=ProviderOfFake(fake, propagation_reads=5))
+    verification = run.outputs["verification"]
+    assert verification["pending"] == 3 and verification["fail"] == 1  # three grants; aks-legacy has RBAC off
+    statuses = {(c["check"], c["status"]) for c in verification["notPassing"]}
+    assert ("Reader", "pending") in statuses and ("Azure RBAC for Kubernetes", "fail") in statuses
+    assert any("Run backline-access verify --stack dev to wait for Azure" in w for w in run.warnings)
+
+
+def test_a_preview_has_no_verification(fake: FakeAzureServer) -> None:
+    run = run_offline(config((SUB_A, "rg-prod", "aks-prod")), azure=ProviderOfFake(fake), preview=True)
+    assert "verification" not in run.outputs

@@ -170,7 +170,7 @@ def test_a_customer_program_passing_its_own_providers_gets_exactly_those() -> No
             opts=pulumi.ResourceOptions(providers={"azure-native": arm, "azuread": graph}),
         )
 
-    run = run_offline({}, azure=Estate(), program=customer_program)
+    run = run_offline({}, azure=Estate(), program=customer_program, preview=True)
     assert sorted(r.name for r in run.of_type(ARM_PROVIDER)) == ["customer-arm"]
     assert sorted(r.name for r in run.of_type(GRAPH_PROVIDER)) == ["customer-graph"]
     assert {r.provider.split("::")[-2] for r in run.of_type(ASSIGNMENT)} == {"customer-arm"}
