@@ -406,9 +406,12 @@ class FakeAzureServer:
         at_scope = "atscope()" in filter_text.lower()
         principal = re.search(r"principalId eq '([^']+)'", filter_text, re.I)
         lower = scope.lower().rstrip("/")
+        subscription = "/".join(lower.split("/")[:3]) if lower.startswith("/subscriptions/") else None
         chosen = []
         for assignment in self.estate.assignments:
             theirs = assignment.scope.lower().rstrip("/")
+            if subscription and theirs.startswith("/subscriptions/") and not theirs.startswith(subscription):
+                continue  # another subscription's: neither above nor below this scope
             above_or_at = lower == theirs or lower.startswith(theirs + "/") or theirs == ""
             below = theirs.startswith(lower + "/")
             if not (above_or_at or (below and not at_scope)):

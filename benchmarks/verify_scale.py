@@ -1,0 +1,126 @@
+"""How the post-deploy checks scale: 1,000 subscriptions and 5,000 clusters, everything granted, 50 ms per call.
+
+Starts the fake Azure (tests/fake_azure) in its own process with a fully onboarded estate, signs in with a client
+secret as `backline-access verify` does, and runs every check once. Beside it, the product page's queries run one
+by one (`az role assignment list --assignee --scope` per scope, `az aks show` per cluster), measured on a sample
+and extrapolated. Targets: under 15 s, and calls that grow with subscriptions, not with clusters.
+
+    python benchmarks/verify_scale.py
+    python benchmarks/verify_scale.py --subscriptions 200 --clusters 1000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from read_scale import CLIENT, SECRET, TENANT, start_fake, subscription  # noqa: E402
+
+SP = "99999999-9999-4999-8999-999999999999"
+APP = "3fc75f55-e53f-4950-9127-665106cded58"
+READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
+AKS_READER = "7f6c6a51-bcf8-42ba-9220-52d62157d7db"
+
+
+def write_estate(path: Path, subscriptions: int, clusters: int) -> dict[str, object]:
+    subs = [subscription(i) for i in range(subscriptions)]
+    chosen = [(subs[i % subscriptions], f"rg-{i % 7}", f"aks-{i}") for i in range(clusters)]
+
+    def cluster_id(s: str, g: str, n: str) -> str:
+        return f"/subscriptions/{s}/resourceGroups/{g}/providers/Microsoft.ContainerService/managedClusters/{n}"
+
+    def assignment(name: str, scope: str, guid: str) -> dict[str, str]:
+        sub = scope.split("/")[2]
+        role = f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{guid}"
+        return {"name": name, "scope": scope, "roleDefinitionId": role, "principalId": SP}
+
+    estate = {
+        "tenant": TENANT,
+        "subscriptions": subs,
+        "clusters": [{"subscription": s, "resourceGroup": g, "name": n} for s, g, n in chosen],
+        "servicePrincipals": {APP: SP},
+        "roleAssignments": [assignment(f"r-{i}", f"/subscriptions/{s}", READER) for i, s in enumerate(subs)]
+        + [assignment(f"k-{i}", cluster_id(*c), AKS_READER) for i, c in enumerate(chosen)],
+        "clients": {CLIENT: SECRET},
+    }
+    path.write_text(json.dumps(estate), encoding="utf-8")
+    config = {
+        "tenantId": TENANT,
+        "subscriptions": subs,
+        "aks": [
+            {"subscription": s, "clusters": [{"resourceGroup": g, "name": n} for s2, g, n in chosen if s2 == s]}
+            for s in subs
+            if any(s2 == s for s2, _, _ in chosen)
+        ],
+    }
+    return config
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--subscriptions", type=int, default=1000)
+    parser.add_argument("--clusters", type=int, default=5000)
+    parser.add_argument("--latency", type=float, default=0.05)
+    parser.add_argument("--baseline-sample", type=int, default=100, help="page queries of each kind to time")
+    args = parser.parse_args()
+
+    from backline_access.azure import reader_from_environment, resolve_cloud
+    from backline_access.clouds import CloudChoice
+    from backline_access.config import AccessConfig
+    from backline_access.plan import build_plan
+    from backline_access.verification import summary, verify
+
+    folder = Path(tempfile.mkdtemp())
+    config = write_estate(folder / "estate.json", args.subscriptions, args.clusters)
+    plan = build_plan(AccessConfig.model_validate(config))
+    fake, host, ca_file = start_fake(folder / "estate.json", args.latency, graph_down=False)
+    os.environ["REQUESTS_CA_BUNDLE"] = ca_file
+    try:
+        cloud = resolve_cloud(CloudChoice(metadata_host=host))
+        reader = reader_from_environment({"ARM_CLIENT_ID": CLIENT, "ARM_CLIENT_SECRET": SECRET}, cloud, TENANT)
+        reader.credentials_tenant()  # sign in first: the token is not what is measured
+        before = reader.calls
+        start = time.perf_counter()
+        checks = verify(plan, reader, cloud)
+        elapsed = time.perf_counter() - start
+        calls = reader.calls - before
+        counts = summary(checks)
+        assert counts["pass"] == len(checks), counts
+
+        scopes = [f"/subscriptions/{s}" for s in plan.reader_subscriptions][: args.baseline_sample]
+        clusters = list(plan.clusters)[: args.baseline_sample]
+        start = time.perf_counter()
+        for scope in scopes:
+            filter_ = {"api-version": "2022-04-01", "$filter": f"principalId eq '{SP}'"}
+            reader.arm.get(f"{scope}/providers/Microsoft.Authorization/roleAssignments", filter_)
+        for cluster in clusters:
+            reader.arm.get(cluster.resource_id + "/providers/Microsoft.Authorization/roleAssignments", filter_)
+            reader.cluster(cluster)
+        sampled = time.perf_counter() - start
+        per_call = sampled / (len(scopes) + 2 * len(clusters))
+        page_calls = len(plan.reader_subscriptions) + 2 * len(plan.clusters)
+    finally:
+        fake.terminate()
+        fake.wait()
+
+    print(
+        f"{args.subscriptions} subscriptions, {args.clusters} clusters, {args.latency * 1000:.0f} ms per call, "
+        f"everything granted:\n"
+        f"  checks: {len(checks)} ({counts['pass']} pass) in {elapsed:.2f} s, {calls} calls "
+        "(target: under 15 s; calls grow with subscriptions, not with clusters)\n"
+        f"  baseline, the page's queries one by one: {per_call * page_calls:.0f} s, {page_calls} calls "
+        f"(extrapolated from {len(scopes) + 2 * len(clusters)} calls in {sampled:.1f} s)"
+    )
+
+
+if __name__ == "__main__":
+    main()
