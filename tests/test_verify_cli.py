@@ -160,3 +160,23 @@ def test_verify_changes_nothing_in_azure(
         "/providers/Microsoft.ResourceGraph/resources",
         f"/{TENANT}/oauth2/v2.0/token",
     }
+
+
+def test_on_a_terminal_the_wait_is_a_live_view_of_what_is_pending() -> None:
+    import io
+
+    from backline_access.verification import Check
+    from backline_access.verify_report import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    progress = Progress(screen)
+    progress([Check("Reader", f"/subscriptions/{SUB_B}", "fail", "not yet"), Check("tenant", TENANT, "pass", "ok")], 42)
+    progress.close()
+    shown = screen.getvalue()
+    assert "1 of 2 checks not passing yet; 42 s left to wait" in shown
+    assert f"/subscriptions/{SUB_B}" in shown
+    assert "verify:" not in shown  # the plain progress lines are for logs only
