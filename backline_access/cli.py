@@ -40,14 +40,16 @@ class VerifyFormat(StrEnum):
 
 EXIT_CREDENTIALS = 3
 
+StackOption = Annotated[str, typer.Option(help="Stack name: reads Pulumi.<stack>.yaml beside Pulumi.yaml.")]
+ConfigFileOption = Annotated[
+    Path | None, typer.Option("--config", help="A stack config file to read instead of Pulumi.<stack>.yaml.")
+]
+
 
 @app.command()
 def plan(
-    stack: Annotated[str, typer.Option(help="Stack name: reads Pulumi.<stack>.yaml beside Pulumi.yaml.")] = "dev",
-    config: Annotated[
-        Path | None,
-        typer.Option("--config", help="A stack config file to read instead of Pulumi.<stack>.yaml."),
-    ] = None,
+    stack: StackOption = "dev",
+    config: ConfigFileOption = None,
     output_format: Annotated[
         Format, typer.Option("--format", help="text for people, json for review bots.")
     ] = Format.text,
@@ -75,11 +77,8 @@ def plan(
 
 @app.command()
 def verify(
-    stack: Annotated[str, typer.Option(help="Stack name: reads Pulumi.<stack>.yaml beside Pulumi.yaml.")] = "dev",
-    config: Annotated[
-        Path | None,
-        typer.Option("--config", help="A stack config file to read instead of Pulumi.<stack>.yaml."),
-    ] = None,
+    stack: StackOption = "dev",
+    config: ConfigFileOption = None,
     wait: Annotated[
         float, typer.Option(help="Seconds to wait for propagation, re-checking what does not pass yet; 0 checks once.")
     ] = 600.0,
@@ -87,7 +86,7 @@ def verify(
         VerifyFormat, typer.Option("--format", help="text for people, json for bots, junit for CI test views.")
     ] = VerifyFormat.text,
 ) -> None:
-    """Check in Azure that Backline has exactly the access the stack grants (read-only; changes nothing).
+    """Check in Azure that Backline has the access the stack grants, and that it works (read-only).
 
     Signs in with the ARM_* variables the providers read (client secret, certificate, OIDC, managed identity,
     else the Azure CLI login), on the stack's cloud. Exit codes: 0 all pass, 1 a check failed or stayed
