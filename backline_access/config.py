@@ -146,7 +146,7 @@ def _reject_all(value: bool) -> bool:
     if value:
         raise PydanticCustomError(
             "aks_all",
-            "is not supported yet (selecting every cluster needs the Azure read side); list the "
+            "is not supported yet (every cluster of a subscription comes with adopting existing access); list the "
             "clusters under 'clusters' instead",
         )
     return value

@@ -126,7 +126,7 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str]] = [
     (
         "aks all: true",
         valid(aks=[{"subscription": SUB_A, "clusters": [CLUSTER_ID], "all": True}]),
-        "aks[0].all: true is not supported yet (selecting every cluster needs the Azure read side); "
+        "aks[0].all: true is not supported yet (every cluster of a subscription comes with adopting existing access); "
         "list the clusters under 'clusters' instead",
     ),
     (
