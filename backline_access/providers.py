@@ -94,8 +94,7 @@ def provider_settings(
         )
     if problems:
         raise ConfigError(problems, heading="Invalid Azure provider settings in the stack config")
-    arm = {"tenantId": tenant_id, "subscriptionId": subscription_id, **given[ARM]}
-    arm["tenantId"] = tenant_id
+    arm = {"subscriptionId": subscription_id, **given[ARM], "tenantId": tenant_id}
     graph = {**given[GRAPH], "tenantId": tenant_id}
     _pin_cloud(arm, graph, cloud)
     secrets = frozenset(key for key in handed_over if key in secret_keys)
