@@ -166,6 +166,7 @@ def test_when_resource_graph_is_down_each_subscription_is_listed_in_arm(serve: S
     assert all(s.found is not None for s in states)
     assert time.perf_counter() - start < 20
     assert len(fake.calls("GET", "managedClusters")) == 6  # two pages in each of three subscriptions
+    assert len(fake.calls("POST", "ResourceGraph")) == 3  # server errors: three tries, then the fallback
 
 
 def test_429_storms_are_waited_out_as_retry_after_says(serve: Serve) -> None:

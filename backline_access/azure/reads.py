@@ -28,6 +28,8 @@ RESOURCE_GRAPH_PATH = "/providers/Microsoft.ResourceGraph/resources"
 # Resource Graph takes at most 1,000 subscriptions per request and answers at most 1,000 rows per page.
 RESOURCE_GRAPH_SUBSCRIPTIONS = 1000
 RESOURCE_GRAPH_PAGE = 1000
+# A failing Resource Graph has a fallback (ARM lists), so server errors are retried briefly; 429s as usual.
+RESOURCE_GRAPH_SERVER_ERROR_ATTEMPTS = 3
 CLUSTERS_QUERY = (
     "resources | where type =~ 'microsoft.containerservice/managedclusters' "
     "| project id, subscriptionId, resourceGroup, name, azureRbac = properties.aadProfile.enableAzureRBAC"
@@ -151,7 +153,12 @@ class EstateReader:
             options: dict[str, Any] = {"$top": RESOURCE_GRAPH_PAGE, "resultFormat": "objectArray"}
             while True:
                 body = {"subscriptions": chunk, "query": CLUSTERS_QUERY, "options": options}
-                page = self.arm.post(RESOURCE_GRAPH_PATH, {"api-version": RESOURCE_GRAPH_API}, body)
+                page = self.arm.post(
+                    RESOURCE_GRAPH_PATH,
+                    {"api-version": RESOURCE_GRAPH_API},
+                    body,
+                    server_error_attempts=RESOURCE_GRAPH_SERVER_ERROR_ATTEMPTS,
+                )
                 for row in page.get("data", []):
                     info = cluster_row(row)
                     if info is not None:

@@ -30,6 +30,7 @@ from .errors import AzureFailure, AzureReadError, failure_from_body
 
 USER_AGENT = "backline-access"
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+SERVER_ERROR_ATTEMPTS = "server_error_attempts"  # a per-request option of ReadRetryPolicy
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -44,18 +45,25 @@ class ReadRetryPolicy(HTTPPolicy):  # type: ignore[type-arg]
         self.max_wait = max_wait
 
     def send(self, request: PipelineRequest[Any]) -> PipelineResponse[Any, Any]:
+        # A request may allow fewer tries on server errors (a read with a fallback should not wait long).
+        server_error_attempts = min(self.attempts, request.context.options.pop(SERVER_ERROR_ATTEMPTS, self.attempts))
+        failures = 0
         for attempt in range(1, self.attempts + 1):
-            last = attempt == self.attempts
             try:
                 response = self.next.send(request)
             except (ServiceRequestError, ServiceResponseError):
-                if last:
+                failures += 1
+                if failures >= server_error_attempts:
                     raise
                 time.sleep(self._jittered(attempt))
                 continue
             status = response.http_response.status_code
-            if status not in RETRY_STATUSES or last:
+            if status not in RETRY_STATUSES or attempt == self.attempts:
                 return response
+            if status != 429:
+                failures += 1
+                if failures >= server_error_attempts:
+                    return response
             time.sleep(self._wait(response, attempt))
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -135,9 +143,17 @@ class AzureHttp:
     def get(self, path: str, params: Mapping[str, str] | None = None, scope: str | None = None) -> Any:
         return self._send(HttpRequest("GET", self._url(path), params=dict(params or {})), scope or path)
 
-    def post(self, path: str, params: Mapping[str, str], body: Any, scope: str | None = None) -> Any:
+    def post(
+        self,
+        path: str,
+        params: Mapping[str, str],
+        body: Any,
+        scope: str | None = None,
+        server_error_attempts: int | None = None,
+    ) -> Any:
         request = HttpRequest("POST", self._url(path), params=dict(params), json=body)
-        return self._send(request, scope or path)
+        options = {SERVER_ERROR_ATTEMPTS: server_error_attempts} if server_error_attempts else {}
+        return self._send(request, scope or path, **options)
 
     def pages(self, path: str, params: Mapping[str, str], scope: str | None = None) -> Iterator[dict[str, Any]]:
         """Every item of a list, following `nextLink` (ARM) or `@odata.nextLink` (Graph)."""
@@ -160,9 +176,9 @@ class AzureHttp:
     def _url(self, path: str) -> str:
         return path if path.startswith("https://") else urljoin(self.base_url + "/", path.lstrip("/"))
 
-    def _send(self, request: HttpRequest, scope: str) -> Any:
+    def _send(self, request: HttpRequest, scope: str, **options: Any) -> Any:
         try:
-            response = self._client.send_request(request)
+            response = self._client.send_request(request, **options)
         except (ServiceRequestError, ServiceResponseError) as error:
             raise AzureReadError(AzureFailure(scope, 0, "ConnectionFailed", str(error))) from None
         body = _json(response.text())
