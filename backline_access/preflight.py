@@ -109,13 +109,17 @@ def missing_service_principal_error(tenant_id: str, consent_url: str) -> Preflig
 
 
 def check_clusters(
-    clusters: Sequence[ClusterId], reader: ClusterReads, require_azure_rbac: bool, parent: pulumi.Resource
+    clusters: Sequence[ClusterId],
+    reader: ClusterReads,
+    require_azure_rbac: bool,
+    parent: pulumi.Resource,
+    cloud: Cloud | None = None,
 ) -> None:
     """Read every selected cluster through the read side, then judge them together: warn (or fail) on Azure
     RBAC off, fail on missing or unreadable clusters. It returns only when all reads are done, so a failed
     check stops the program before any grant or service principal is registered."""
     if clusters:
-        _judge(reader.read_clusters(clusters), require_azure_rbac, parent)
+        _judge(reader.read_clusters(clusters), require_azure_rbac, parent, cloud.az_prefix() if cloud else "")
 
 
 def rbac_fix(cluster: ClusterId) -> str:
@@ -126,7 +130,7 @@ def rbac_fix(cluster: ClusterId) -> str:
     )
 
 
-def _problem(state: ClusterState) -> str | None:
+def _problem(state: ClusterState, az: str) -> str | None:
     cluster = state.cluster
     where = (
         f"AKS cluster '{cluster.name}' (resource group '{cluster.resource_group}', "
@@ -138,7 +142,7 @@ def _problem(state: ClusterState) -> str | None:
     if failure is not None and failure.subscription_not_found:
         return (
             f"Subscription {cluster.subscription_id} of AKS cluster '{cluster.name}' was not found or is not "
-            f"visible to the deployer ({failure.describe()})\n    fix: {SUBSCRIPTIONS_FIX}"
+            f"visible to the deployer ({failure.describe()})\n    fix: {az}{SUBSCRIPTIONS_FIX}"
         )
     if failure is not None and failure.forbidden:
         return (
@@ -148,14 +152,15 @@ def _problem(state: ClusterState) -> str | None:
     if failure is not None:
         return f"{where} cannot be read: {failure.describe()}\n    fix: run again; if it persists, check Azure's status"
     if state.missing:
-        return f"{where} was not found.\n    fix: {clusters_fix(cluster.subscription_id)}"
+        return f"{where} was not found.\n    fix: {az}{clusters_fix(cluster.subscription_id)}"
     return None
 
 
-def _judge(states: Sequence[ClusterState], require_azure_rbac: bool, parent: pulumi.Resource) -> None:
+def _judge(states: Sequence[ClusterState], require_azure_rbac: bool, parent: pulumi.Resource, az: str) -> None:
+    """`az`: what goes before every az command outside the public cloud (`az cloud set --name ... && `)."""
     errors: list[str] = []
     for state in states:
-        problem = _problem(state)
+        problem = _problem(state, az)
         if problem is not None:
             errors.append(problem)
         elif state.found is not None and not state.found.azure_rbac:
@@ -163,7 +168,7 @@ def _judge(states: Sequence[ClusterState], require_azure_rbac: bool, parent: pul
             message = (
                 f"AKS cluster '{cluster.name}' (resource group '{cluster.resource_group}') has Azure RBAC for "
                 "Kubernetes authorization disabled: the AKS RBAC Reader assignment takes effect only once "
-                f"it is enabled.\n    fix: {rbac_fix(cluster)}"
+                f"it is enabled.\n    fix: {az}{rbac_fix(cluster)}"
             )
             if require_azure_rbac:
                 errors.append(message + "  (aksRequireAzureRbac is true)")

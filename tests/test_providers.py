@@ -189,3 +189,14 @@ def test_the_allowed_azure_native_sdk_documents_custom_clouds_by_metadata_host()
     assert "ARM_METADATA_HOSTNAME" in (azure_native.Provider.__init__.__doc__ or "") + inspect.getsource(
         azure_native.ProviderArgs
     )
+
+
+def test_preflight_fixes_outside_the_public_cloud_start_with_az_cloud_set(
+    run_stack: Callable[..., OfflineRun], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ARM_ENVIRONMENT", "china")
+    run = run_stack(BASIC, Estate(clusters={"aks-prod": {"aadProfile": {"enableAzureRBAC": False}}}))
+    [warning] = [w for w in run.warnings if "Azure RBAC" in w]
+    assert (
+        "fix: az cloud set --name AzureChinaCloud && az aks update --resource-group rg-prod --name aks-prod" in warning
+    )
