@@ -102,8 +102,9 @@ class BacklineAccess(pulumi.ComponentResource):
         # After an update (never in preview, never offline), the checks run once the grants exist.
         verifies = reader is None and cloud is not None and not pulumi.runtime.is_dry_run()
         online = self._http_reader(arm, cloud) if reader is None and (plan.clusters or verifies) else None
-        if plan.clusters:
-            check_clusters(plan.clusters, reader or online, access.aks_require_azure_rbac, self, cloud)  # type: ignore[arg-type]
+        cluster_reads: ClusterReads | None = reader or online
+        if plan.clusters and cluster_reads is not None:
+            check_clusters(plan.clusters, cluster_reads, access.aks_require_azure_rbac, self, cloud)
         consent_url = _admin_consent_url(plan, cloud, settings.cloud)
         principal_id, grants_depend_on = self._service_principal(name, access.service_principal, plan, consent_url)
         assignments = {
