@@ -19,6 +19,7 @@ from .offline import run_offline
 from .plan import build_plan
 from .problems import ConfigError, Problem
 from .report import plan_document, render_text
+from .review import render_az, render_markdown
 from .schema import stack_file_schema
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
@@ -30,6 +31,8 @@ EXIT_FAILED = 1
 class Format(StrEnum):
     text = "text"
     json = "json"
+    markdown = "markdown"
+    az = "az"
 
 
 class VerifyFormat(StrEnum):
@@ -51,7 +54,10 @@ def plan(
     stack: StackOption = "dev",
     config: ConfigFileOption = None,
     output_format: Annotated[
-        Format, typer.Option("--format", help="text for people, json for review bots.")
+        Format,
+        typer.Option(
+            "--format", help="text for people, json for review bots, markdown for a pull request, az for auditors."
+        ),
     ] = Format.text,
 ) -> None:
     """Show exactly what access `pulumi up` would grant (offline).
@@ -69,10 +75,13 @@ def plan(
     except pulumi.RunError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(EXIT_FAILED) from None
-    if output_format is Format.json:
-        typer.echo(json.dumps(document, indent=2))
-    else:
-        typer.echo(render_text(document))
+    renderers = {
+        Format.json: lambda d: json.dumps(d, indent=2),
+        Format.markdown: render_markdown,
+        Format.az: render_az,
+        Format.text: render_text,
+    }
+    typer.echo(renderers[output_format](document).rstrip("\n"))
 
 
 @app.command()
