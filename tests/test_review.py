@@ -17,16 +17,21 @@ from backline_access.cli import app
 from backline_access.review import DIAGRAM_CLUSTERS, DIAGRAM_SUBSCRIPTIONS, mermaid_lines
 
 runner = CliRunner()
-MERMAID = REPO / "tests" / "mermaid"
+NODE_TOOLS = REPO / "tests" / "node_tools"
 CLUSTERS = "Microsoft.ContainerService/managedClusters"
 
 
 def mermaid_parses(diagram: str) -> str:
-    """mermaid's own parser (tests/mermaid, installed by .ci/run with npm ci)."""
-    if shutil.which("node") is None or not (MERMAID / "node_modules" / "mermaid").is_dir():
-        pytest.skip("mermaid's parser is not installed: npm ci --prefix tests/mermaid")
+    """mermaid's own parser (tests/node_tools, installed by .ci/run with npm ci)."""
+    if shutil.which("node") is None or not (NODE_TOOLS / "node_modules" / "mermaid").is_dir():
+        pytest.skip("mermaid's parser is not installed: npm ci --prefix tests/node_tools")
     done = subprocess.run(
-        ["node", str(MERMAID / "parse.mjs")], input=diagram, capture_output=True, text=True, timeout=120, check=False
+        ["node", str(NODE_TOOLS / "mermaid-parse.mjs")],
+        input=diagram,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
