@@ -11,7 +11,15 @@ import pulumi_azure_native as azure_native
 import pulumi_azuread as azuread
 from pulumi_azure_native import authorization
 
-from .azure import AzureReadError, ClusterReads, EstateReader, reader_from_provider_token, resolve_cloud
+from .adoption import adoptable, unrequested
+from .azure import (
+    AssignmentReads,
+    AzureReadError,
+    ClusterReads,
+    RoleAssignmentInfo,
+    reader_from_provider_token,
+    resolve_cloud,
+)
 from .clouds import Cloud, CloudChoice
 from .config import AccessConfig, ServicePrincipalConfig, parse_config
 from .config_source import provider_config_from_pulumi
@@ -101,14 +109,19 @@ class BacklineAccess(pulumi.ComponentResource):
         guard_tenant(plan.tenant_id, arm, parent=self, cloud=cloud)
         # After an update (never in preview, never offline), the checks run once the grants exist.
         verifies = reader is None and cloud is not None and not pulumi.runtime.is_dry_run()
-        online = self._http_reader(arm, cloud) if reader is None and (plan.clusters or verifies) else None
-        cluster_reads: ClusterReads | None = reader or online
-        if plan.clusters and cluster_reads is not None:
-            check_clusters(plan.clusters, cluster_reads, access.aks_require_azure_rbac, self, cloud)
+        # The read side: given (offline), or over HTTP as the provider's identity, made on first use.
+        self._reads: object = reader
+        self._online = (arm, cloud) if reader is None else None
+        if plan.clusters:
+            check_clusters(plan.clusters, self._read_side(), access.aks_require_azure_rbac, self, cloud)
         consent_url = _admin_consent_url(plan, cloud, settings.cloud)
-        principal_id, grants_depend_on = self._service_principal(name, access.service_principal, plan, consent_url)
+        graph, existing = self._find_principal(name, access.service_principal, plan, consent_url)
+        known_principal = access.service_principal.object_id or existing
+        adopted = self._adopt(plan, known_principal) if known_principal else {}
+        principal_id, grants_depend_on = self._declare_principal(name, access.service_principal, graph, existing)
         assignments = {
-            planned: self._assign(name, planned, principal_id, arm, grants_depend_on) for planned in plan.assignments
+            planned: self._assign(name, planned, principal_id, arm, grants_depend_on, adopted.get(planned))
+            for planned in plan.assignments
         }
 
         self.tenant_id = pulumi.Output.from_input(plan.tenant_id)
@@ -123,7 +136,8 @@ class BacklineAccess(pulumi.ComponentResource):
             lambda object_id: [prefix + command for command in plan.verification_commands(object_id)]
         )
         self.verification: pulumi.Output[dict[str, Any]] | None = None
-        if verifies and online is not None and cloud is not None:
+        if verifies and cloud is not None:
+            online = self._read_side()
             granted = [resource.id for resource in assignments.values()]
             self.verification = pulumi.Output.all(principal_id, *granted).apply(
                 lambda values: verify_after_update(plan, online, cloud, str(values[0]), self)
@@ -142,10 +156,13 @@ class BacklineAccess(pulumi.ComponentResource):
                 "    fix: check the host name (it serves /metadata/endpoints), or unset it for the public cloud"
             ) from None
 
-    def _http_reader(self, arm: pulumi.ProviderResource, cloud: Cloud | None) -> EstateReader:
-        if cloud is None:  # only offline, where a reader is always given
-            raise PreflightError("the cloud's endpoints are unknown")
-        return reader_from_provider_token(cloud, provider_token(arm, self, cloud))
+    def _read_side(self) -> Any:
+        if self._reads is None and self._online is not None:
+            arm, cloud = self._online
+            if cloud is None:  # only offline, where a reader is always given
+                raise PreflightError("the cloud's endpoints are unknown")
+            self._reads = reader_from_provider_token(cloud, provider_token(arm, self, cloud))
+        return self._reads
 
     def outputs(self) -> dict[str, pulumi.Output[Any]]:
         """The stack outputs, under the names the README documents."""
@@ -161,23 +178,56 @@ class BacklineAccess(pulumi.ComponentResource):
             **({"verification": self.verification} if self.verification is not None else {}),
         }
 
-    def _service_principal(
-        self,
-        name: str,
-        settings: ServicePrincipalConfig,
-        plan: AccessPlan,
-        consent_url: str,
-    ) -> tuple[pulumi.Input[str], list[pulumi.Resource]]:
-        """The principal's object id (plain when already known, so `pulumi preview` shows it on every
-        assignment) and what the assignments must depend on."""
+    def _find_principal(
+        self, name: str, settings: ServicePrincipalConfig, plan: AccessPlan, consent_url: str
+    ) -> tuple[pulumi.ProviderResource | None, str | None]:
+        """The Graph provider (none with `objectId`) and the object id of Backline's principal if it exists."""
         if settings.object_id:
-            return settings.object_id, []
+            return None, settings.object_id
         graph = self._given.get(GRAPH) or azuread.Provider(
             f"{name}-graph", **self._settings.arguments(GRAPH), opts=pulumi.ResourceOptions(parent=self)
         )
         existing = lookup_service_principal(graph, parent=self)
         if settings.mode == "existing" and existing is None:
             raise missing_service_principal_error(plan.tenant_id, consent_url)
+        return graph, existing
+
+    def _adopt(self, plan: AccessPlan, principal_id: str) -> dict[PlannedAssignment, RoleAssignmentInfo]:
+        """Existing equivalent assignments, read before anything is registered: one listing per subscription."""
+        reads = self._read_side()
+        if not isinstance(reads, AssignmentReads):
+            return {}
+        inventory = reads.role_assignments(principal_id, plan.provider_subscriptions)
+        if inventory.failures:
+            raise PreflightError(
+                "Cannot read the existing role assignments of Backline's service principal (to adopt them instead of "
+                "failing with RoleAssignmentExists); nothing was granted:\n"
+                + "\n".join(
+                    f"  - /subscriptions/{subscription}: {failure.describe()}\n"
+                    f"    fix: give the deployer Reader (or more) on /subscriptions/{subscription}"
+                    for subscription, failure in sorted(inventory.failures.items())
+                )
+            )
+        for left in unrequested(plan, principal_id, inventory.assignments):
+            pulumi.log.warn(
+                f"Backline's service principal also has role {left.role_guid} at {left.scope} "
+                f"(assignment {left.name}), which this stack does not ask for and did not create: left alone. "
+                f"Remove it by hand if it should go: az role assignment delete --ids {left.id}",
+                resource=self,
+            )
+        return adoptable(plan, principal_id, inventory.assignments)
+
+    def _declare_principal(
+        self,
+        name: str,
+        settings: ServicePrincipalConfig,
+        graph: pulumi.ProviderResource | None,
+        existing: str | None,
+    ) -> tuple[pulumi.Input[str], list[pulumi.Resource]]:
+        """The principal's object id (plain when already known, so `pulumi preview` shows it on every
+        assignment) and what the assignments must depend on."""
+        if settings.object_id or graph is None:
+            return settings.object_id or "", []
         # `existing` declares the principal too (imported, retained, nothing changed): a stack that created it
         # with deleteOnDestroy and then switches to `existing` must not delete it because it left the program.
         principal = azuread.ServicePrincipal(
@@ -204,22 +254,46 @@ class BacklineAccess(pulumi.ComponentResource):
         grantee: pulumi.Input[str],
         provider: pulumi.ProviderResource,
         depends_on: list[pulumi.Resource],
+        existing: RoleAssignmentInfo | None,
     ) -> authorization.RoleAssignment:
         return authorization.RoleAssignment(
             f"{name}-{planned.key}",
-            principal_id=grantee,
-            principal_type=authorization.PrincipalType.SERVICE_PRINCIPAL,
-            role_definition_id=planned.role_definition_id,
-            scope=planned.scope,
-            role_assignment_name=planned.name,
+            **_assignment_inputs(planned, grantee, existing),
             opts=pulumi.ResourceOptions(
                 parent=self,
                 provider=provider,
+                # Found in Azure: imported by the id ARM gives it (the id azure-native stores), so a later run that
+                # finds it again is a no-op, and the first `pulumi up` fails with no 409 and makes no duplicate.
+                import_=existing.id if existing else None,
                 # The name is derived from the scope, so a replacement reuses it: delete first.
                 delete_before_replace=True,
                 depends_on=depends_on or None,
             ),
         )
+
+
+def _assignment_inputs(
+    planned: PlannedAssignment, grantee: pulumi.Input[str], existing: RoleAssignmentInfo | None
+) -> dict[str, Any]:
+    """What to declare. An assignment of another name (the script's, a person's) is declared as it exists, so
+    the import matches it; one of our own names keeps the plan's text, as the stack that made it has it."""
+    inputs: dict[str, Any] = {
+        "principal_id": grantee,
+        "principal_type": authorization.PrincipalType.SERVICE_PRINCIPAL,
+        "role_definition_id": planned.role_definition_id,
+        "scope": planned.scope,
+        "role_assignment_name": planned.name,
+    }
+    if existing is not None and existing.name != planned.name:
+        inputs |= {
+            "principal_type": existing.principal_type or authorization.PrincipalType.SERVICE_PRINCIPAL,
+            "role_definition_id": existing.role_definition_id,
+            "scope": existing.scope,
+            "role_assignment_name": existing.name,
+        }
+    if existing is not None and existing.description:
+        inputs["description"] = existing.description
+    return inputs
 
 
 def _admin_consent_url(plan: AccessPlan, cloud: Cloud | None, choice: CloudChoice) -> str:

@@ -7,7 +7,7 @@ checking anything, and every such answer is recorded so reports can show it as "
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +16,7 @@ import pulumi
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks, set_mocks
 
-from .azure import ClusterInfo, ClusterReads, ClusterState
+from .azure import AssignmentInventory, ClusterInfo, ClusterReads, ClusterState
 from .identifiers import ClusterId
 
 PROJECT = "backline-access"
@@ -158,6 +158,14 @@ class InProcessReads:
             for c in clusters
         ]
         return [ClusterState(c, found=ClusterInfo(c, azure_rbac=True)) for c in clusters]
+
+    def role_assignments(self, principal_id: str, subscriptions: Iterable[str]) -> AssignmentInventory:
+        listed = sorted(set(subscriptions))
+        self.reads.append(
+            f"adoption: existing role assignments of Backline's service principal in {len(listed)} subscription(s) "
+            "(found ones are adopted instead of created)"
+        )
+        return AssignmentInventory({subscription: [] for subscription in listed})
 
 
 class OfflineAzure(FakeAzure, InProcessReads):

@@ -13,8 +13,7 @@ from typing import Any, Literal, Protocol
 
 import pulumi
 
-from .azure import AzureReadError, ClusterState, RoleAssignmentInfo
-from .azure.reads import AssignmentInventory
+from .azure import AssignmentInventory, AzureReadError, ClusterState, RoleAssignmentInfo
 from .clouds import Cloud
 from .identifiers import ClusterId, subscription_scope
 from .plan import AccessPlan

@@ -172,15 +172,77 @@ def test_a_provider_that_returns_no_token_means_could_not_be_checked(fake: FakeA
     assert [t for t, _ in mocks.created if t == ASSIGNMENT] == []
 
 
-def test_a_preview_without_clusters_asks_for_no_token(fake: FakeAzureServer) -> None:
-    mocks = ProviderOfFake(fake)
-    run = run_offline(
-        {"backline-access:tenantId": TENANT, "backline-access:subscriptions": json.dumps([SUB_A])},
-        azure=mocks,
-        preview=True,
-    )
+def test_a_principal_that_does_not_exist_yet_needs_no_reads_without_clusters(fake: FakeAzureServer) -> None:
+    class NewPrincipal(ProviderOfFake):
+        def answer_service_principal(self, args: Mapping[str, Any]) -> dict[str, Any]:
+            return FakeAzure.answer_service_principal(self, args)  # "No service principal found"
+
+    mocks = NewPrincipal(fake)
+    only_subscriptions = {"backline-access:tenantId": TENANT, "backline-access:subscriptions": json.dumps([SUB_A])}
+    run = run_offline(only_subscriptions, azure=mocks, preview=True)
     assert GET_CLIENT_TOKEN not in {call.token for call in run.invokes}
     assert granted(run) == [f"/subscriptions/{SUB_A}"]
+
+
+# --- adoption: access that already exists ------------------------------------------------------------
+
+
+READER_GUID = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
+AKS_GUID = "7f6c6a51-bcf8-42ba-9220-52d62157d7db"
+
+
+def script_onboarded(fake: FakeAzureServer) -> None:
+    """What the bash script leaves: random names, and `/resourcegroups/` in cluster scopes."""
+    prod = fake.estate.clusters[0]
+    for name, scope, guid in (
+        ("1a2b3c4d-0000-4000-8000-00000000000a", f"/subscriptions/{SUB_A}", READER_GUID),
+        ("1a2b3c4d-0000-4000-8000-00000000000b", f"/subscriptions/{SUB_B}", READER_GUID),
+        ("1a2b3c4d-0000-4000-8000-00000000000c", prod.id.replace("/resourceGroups/", "/resourcegroups/"), AKS_GUID),
+    ):
+        role = f"/subscriptions/{scope.split('/')[2]}/providers/Microsoft.Authorization/roleDefinitions/{guid}"
+        fake.estate.assignments.append(Assignment(name, scope, role, SP))
+
+
+def test_a_tenant_the_script_onboarded_is_adopted_whole_and_nothing_is_created(fake: FakeAzureServer) -> None:
+    script_onboarded(fake)
+    mocks = ProviderOfFake(fake)
+    run = run_offline(config((SUB_A, "rg-prod", "aks-prod")), azure=mocks, preview=True)
+    assignments = run.of_type(ASSIGNMENT)
+    assert len(assignments) == 3
+    assert all(a.import_id for a in assignments)
+    by_scope = {a.inputs["scope"]: a for a in assignments}
+    cluster_scope = fake.estate.clusters[0].id.replace("/resourceGroups/", "/resourcegroups/")
+    adopted = by_scope[cluster_scope]  # declared exactly as it exists, so the import matches
+    assert adopted.inputs["roleAssignmentName"] == "1a2b3c4d-0000-4000-8000-00000000000c"
+    assert (
+        adopted.import_id
+        == f"{cluster_scope}/providers/Microsoft.Authorization/roleAssignments/{adopted.inputs['roleAssignmentName']}"
+    )
+    # one listing per subscription, never one per scope
+    listed = fake.calls("GET", "roleAssignments")
+    assert sorted(r.path.split("/")[2] for r in listed) == sorted([SUB_A, SUB_B])
+    assert all(r.query["$filter"] == f"principalId eq '{SP}'" for r in listed)
+
+
+def test_the_import_id_is_the_id_the_provider_stores_so_a_second_run_is_a_no_op(fake: FakeAzureServer) -> None:
+    script_onboarded(fake)
+    first = run_offline(config((SUB_A, "rg-prod", "aks-prod")), azure=ProviderOfFake(fake))
+    stored = {r.name: (r.import_id, r.inputs) for r in first.of_type(ASSIGNMENT)}
+    second = run_offline(config((SUB_A, "rg-prod", "aks-prod")), azure=ProviderOfFake(fake))
+    again = {r.name: (r.import_id, r.inputs) for r in second.of_type(ASSIGNMENT)}
+    assert again == stored  # the same import ids and the same inputs: nothing to change
+    ids = set(first.outputs["readerAssignments"].values()) | set(first.outputs["aksAssignments"].values())
+    assert {import_id for import_id, _ in stored.values()} == ids  # the id after import is the import id
+
+
+def test_a_listing_the_deployer_may_not_read_stops_before_anything_is_registered(fake: FakeAzureServer) -> None:
+    fake.forbid(f"/subscriptions/{SUB_B}")
+    mocks = ProviderOfFake(fake)
+    with pytest.raises(
+        PreflightError, match=rf"(?s)Cannot read the existing role assignments .*/subscriptions/{SUB_B}: HTTP 403"
+    ):
+        run_offline(config((SUB_A, "rg-prod", "aks-prod")), azure=mocks, preview=True)
+    assert [t for t, _ in mocks.created if t in (ASSIGNMENT, SERVICE_PRINCIPAL)] == []
 
 
 # --- after the update: the post-deploy checks ------------------------------------------------------

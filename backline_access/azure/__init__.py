@@ -12,11 +12,20 @@ from azure.core.credentials import TokenCredential
 from ..clouds import Cloud
 from .errors import AzureFailure, AzureReadError
 from .identity import ProviderToken, credential_from_environment, resolve_cloud
-from .model import ClusterInfo, ClusterReads, ClusterState, RoleAssignmentInfo
+from .model import (
+    AssignmentInventory,
+    AssignmentReads,
+    ClusterInfo,
+    ClusterReads,
+    ClusterState,
+    RoleAssignmentInfo,
+)
 from .reads import EstateReader
 from .transport import AzureHttp, ReadRetryPolicy
 
 __all__ = [
+    "AssignmentInventory",
+    "AssignmentReads",
     "AzureFailure",
     "AzureReadError",
     "ClusterInfo",

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from ..identifiers import ClusterId
@@ -46,8 +46,23 @@ class RoleAssignmentInfo:
         return self.role_definition_id.rstrip("/").rsplit("/", 1)[-1].lower()
 
 
+@dataclass
+class AssignmentInventory:
+    """A principal's role assignments per subscription, and the subscriptions whose listing failed."""
+
+    assignments: dict[str, list[RoleAssignmentInfo]] = field(default_factory=dict)
+    failures: dict[str, AzureFailure] = field(default_factory=dict)
+
+
 @runtime_checkable
 class ClusterReads(Protocol):
     """The read the AKS preflight needs: every selected cluster, in calls that grow with subscriptions."""
 
     def read_clusters(self, clusters: Sequence[ClusterId]) -> list[ClusterState]: ...
+
+
+@runtime_checkable
+class AssignmentReads(Protocol):
+    """The read adoption needs: a principal's role assignments, one listing per subscription."""
+
+    def role_assignments(self, principal_id: str, subscriptions: Iterable[str]) -> AssignmentInventory: ...

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..identifiers import ClusterId, parse_cluster_resource_id
 from .errors import AzureFailure, AzureReadError
-from .model import ClusterInfo, ClusterState, RoleAssignmentInfo
+from .model import AssignmentInventory, ClusterInfo, ClusterState, RoleAssignmentInfo
 from .transport import AzureHttp
 
 ROLE_ASSIGNMENTS_API = "2022-04-01"
@@ -41,12 +41,6 @@ class ClusterInventory:
     """The clusters of some subscriptions, and the subscriptions whose clusters could not be listed."""
 
     clusters: dict[str, list[ClusterInfo]] = field(default_factory=dict)
-    failures: dict[str, AzureFailure] = field(default_factory=dict)
-
-
-@dataclass
-class AssignmentInventory:
-    assignments: dict[str, list[RoleAssignmentInfo]] = field(default_factory=dict)
     failures: dict[str, AzureFailure] = field(default_factory=dict)
 
 
