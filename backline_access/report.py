@@ -29,7 +29,7 @@ def plan_document(config: AccessConfig, run: OfflineRun) -> dict[str, Any]:
         "applicationId": BACKLINE_APP_ID,
         "servicePrincipal": _service_principal(config, run),
         "assignments": sorted(
-            (_assignment(r.name, r.inputs) for r in run.of_type(ROLE_ASSIGNMENT)),
+            (_assignment(r.name, r.inputs, r.import_id) for r in run.of_type(ROLE_ASSIGNMENT)),
             key=lambda a: (a["role"] != READER.name, a["scope"]),
         ),
         "checks": _checks(config, run),
@@ -38,9 +38,12 @@ def plan_document(config: AccessConfig, run: OfflineRun) -> dict[str, Any]:
     }
 
 
-def _assignment(resource_name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+def _assignment(resource_name: str, inputs: dict[str, Any], import_id: str) -> dict[str, Any]:
     role_definition_id = str(inputs["roleDefinitionId"])
     return {
+        # adopt: an equivalent assignment exists and is imported (importId) instead of created
+        "action": "adopt" if import_id else "create",
+        "importId": import_id or None,
         "role": _ROLE_NAMES.get(role_definition_id.rsplit("/", 1)[-1], "UNKNOWN ROLE"),
         "roleDefinitionId": role_definition_id,
         "scope": inputs["scope"],
@@ -136,11 +139,15 @@ def _per_subscription(assignments: Sequence[dict[str, Any]]) -> list[str]:
 
 
 def _grant_table(assignments: Sequence[dict[str, Any]]) -> list[str]:
-    rows = [("ROLE", "SCOPE", "ASSIGNMENT NAME")]
-    rows += [(_SHORT_ROLE_NAMES.get(a["role"], a["role"]), a["scope"], a["name"]) for a in assignments]
+    rows = [("ROLE", "SCOPE", "ASSIGNMENT NAME", "ACTION")]
+    rows += [(_SHORT_ROLE_NAMES.get(a["role"], a["role"]), a["scope"], a["name"], a["action"]) for a in assignments]
     role_width = max(len(row[0]) for row in rows)
     scope_width = max(len(row[1]) for row in rows)
-    return [f"  {role:<{role_width}}  {scope:<{scope_width}}  {name}".rstrip() for role, scope, name in rows]
+    name_width = max(len(row[2]) for row in rows)
+    return [
+        f"  {role:<{role_width}}  {scope:<{scope_width}}  {name:<{name_width}}  {action}".rstrip()
+        for role, scope, name, action in rows
+    ]
 
 
 def _checks_text(document: dict[str, Any]) -> list[str]:

@@ -27,14 +27,17 @@ def render_markdown(document: dict[str, Any]) -> str:
         "",
         f"**{len(subscriptions)} subscription(s), {len(clusters)} cluster(s): {len(assignments)} role assignment(s)** "
         f"(Reader on {len(readers)} subscription(s), AKS RBAC Reader on {len(clusters)} cluster(s)); "
-        "adopted: not checked offline; removed: only `pulumi preview` knows (this plan has no stack state).",
+        f"adopted: {_adopted(document)}; removed: only `pulumi preview` knows (this plan has no stack state).",
         "",
         f"Service principal of Backline's app `{BACKLINE_APP_ID}`: **{principal['mode']}**, {principal['action']}"
         f" ({'deleted' if principal['deleteOnDestroy'] else 'kept'} on destroy).",
         "",
-        "| Role | Scope | Assignment name |",
-        "| --- | --- | --- |",
-        *(f"| {_SHORT.get(a['role'], a['role'])} | `{a['scope']}` | `{a['name']}` |" for a in assignments),
+        "| Role | Scope | Assignment name | Action |",
+        "| --- | --- | --- | --- |",
+        *(
+            f"| {_SHORT.get(a['role'], a['role'])} | `{a['scope']}` | `{a['name']}` | {a.get('action', 'create')} |"
+            for a in assignments
+        ),
     ]
     if document["warnings"]:
         lines += ["", f"**Warnings ({len(document['warnings'])})**", ""]
@@ -110,6 +113,12 @@ def render_az(document: dict[str, Any]) -> str:
             f"az role assignment create {assignee} --role {role_guid} --scope {item['scope']} --name {item['name']}"
         )
     return "\n".join(lines) + "\n"
+
+
+def _adopted(document: dict[str, Any]) -> str:
+    adopted = sum(1 for a in document["assignments"] if a.get("action") == "adopt")
+    unchecked = any(c["check"].startswith("adoption:") and c["status"] == NOT_CHECKED for c in document["checks"])
+    return f"{adopted} (not checked offline)" if unchecked and not adopted else str(adopted)
 
 
 def _subscription(scope: str) -> str:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
 from fake_azure import Estate as FakeEstate
 from fake_azure import FakeAzureServer
 
-from backline_access.azure import AzureFailure, ClusterInfo, ClusterState
+from backline_access.azure import AssignmentInventory, AzureFailure, ClusterInfo, ClusterState, RoleAssignmentInfo
 from backline_access.config_source import handed_over_config
 from backline_access.identifiers import ClusterId
 from backline_access.offline import FakeAzure, InProcessReads, OfflineRun, run_offline
@@ -62,9 +62,11 @@ class Estate(FakeAzure, InProcessReads):
         clusters: dict[str, dict[str, object] | None] | None = None,
         service_principal: str | None = None,
         unreadable: dict[str, AzureFailure] | None = None,
+        assignments: list[RoleAssignmentInfo] | None = None,
     ) -> None:
         FakeAzure.__init__(self)
         InProcessReads.__init__(self)
+        self.assignments = assignments or []
         self.credential_tenant = credential_tenant
         self.clusters = clusters
         self.service_principal = service_principal
@@ -92,6 +94,13 @@ class Estate(FakeAzure, InProcessReads):
         profile = properties.get("aadProfile") if isinstance(properties, dict) else None
         enabled = isinstance(profile, dict) and profile.get("enableAzureRBAC") is True
         return ClusterState(cluster, found=ClusterInfo(cluster, azure_rbac=enabled))
+
+    def role_assignments(self, principal_id: str, subscriptions: Iterable[str]) -> AssignmentInventory:
+        InProcessReads.role_assignments(self, principal_id, subscriptions)
+        wanted = sorted(set(subscriptions))
+        return AssignmentInventory(
+            {s: [a for a in self.assignments if a.scope.lower().startswith(f"/subscriptions/{s}")] for s in wanted}
+        )
 
     def answer_service_principal(self, args: dict[str, object]) -> dict[str, object]:  # type: ignore[override]
         if self.service_principal is None:

@@ -29,7 +29,8 @@ def test_plan_of_the_example_stack_lists_every_grant_and_marks_checks_not_checke
     assert "  subscription 11111111-1111-1111-1111-111111111111: Reader, AKS RBAC Reader on 2 clusters\n" in out
     assert "  subscription 22222222-2222-2222-2222-222222222222: Reader\n" in out
     table = [line.split() for line in out.splitlines() if line.startswith("  Reader ") or line.startswith("  AKS ")]
-    assert [row[:-1] for row in table] == [
+    assert {row[-1] for row in table} == {"create"}
+    assert [row[:-2] for row in table] == [
         ["Reader", "/subscriptions/11111111-1111-1111-1111-111111111111"],
         ["Reader", "/subscriptions/22222222-2222-2222-2222-222222222222"],
         [
@@ -97,6 +98,8 @@ def test_plan_json_is_one_document_with_the_documented_keys(stack_file: Callable
     assert {"tenantId", "applicationId", "servicePrincipal", "assignments", "warnings", "outputs"} <= set(document)
     assert document["assignments"] == [
         {
+            "action": "create",
+            "importId": None,
             "role": "Reader",
             "roleDefinitionId": f"/subscriptions/{SUB_A}/providers/Microsoft.Authorization/roleDefinitions/"
             "acdd72a7-3385-48ef-bd42-f606fba81ae7",

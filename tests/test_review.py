@@ -74,7 +74,7 @@ def test_the_markdown_is_a_summary_a_table_and_a_mermaid_diagram_that_parse(stac
     cells = [t.content for t in tokens if t.type == "inline"]
     assert "Role" in cells and "AKS RBAC Reader" in cells
     assert "**2 subscription(s), 1 cluster(s): 3 role assignment(s)**" in markdown
-    assert "adopted: not checked offline" in markdown
+    assert "adopted: 0 (not checked offline)" in markdown
     [fence] = [t for t in tokens if t.type == "fence"]
     assert fence.info == "mermaid"
     assert mermaid_parses(fence.content) == "flowchart-v2"
