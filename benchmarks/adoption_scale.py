@@ -1,0 +1,98 @@
+"""How the adoption look-ups scale: 1,000 subscriptions and 5,000 clusters, half of the grants already made by
+the bash script (random names, `/resourcegroups/` scopes), 50 ms per call at the fake Azure.
+
+Reads Backline's role assignments the way the program does before registering anything (one listing per
+subscription) and matches them to the plan; beside it, the script's way: one `az role assignment list --scope`
+per scope, one after another (measured on a sample and extrapolated). Targets: under 10 s, and at most one call
+per subscription.
+
+    python benchmarks/adoption_scale.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from read_scale import CLIENT, SECRET, TENANT, start_fake  # noqa: E402
+from verify_scale import SP, write_estate  # noqa: E402
+
+
+def keep_half_as_the_script_left_them(path: Path) -> int:
+    """Drop every other assignment; rename the rest as the script would and lower-case `resourceGroups`."""
+    estate = json.loads(path.read_text(encoding="utf-8"))
+    kept = []
+    for index, assignment in enumerate(estate["roleAssignments"]):
+        if index % 2:
+            continue
+        assignment["name"] = f"{index:08x}-5c71-4000-8000-000000000000"
+        assignment["scope"] = assignment["scope"].replace("/resourceGroups/", "/resourcegroups/")
+        kept.append(assignment)
+    estate["roleAssignments"] = kept
+    path.write_text(json.dumps(estate), encoding="utf-8")
+    return len(kept)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--subscriptions", type=int, default=1000)
+    parser.add_argument("--clusters", type=int, default=5000)
+    parser.add_argument("--latency", type=float, default=0.05)
+    parser.add_argument("--baseline-sample", type=int, default=200)
+    args = parser.parse_args()
+
+    from backline_access.adoption import adoptable
+    from backline_access.azure import reader_from_environment, resolve_cloud
+    from backline_access.clouds import CloudChoice
+    from backline_access.config import AccessConfig
+    from backline_access.plan import build_plan
+
+    folder = Path(tempfile.mkdtemp())
+    config = write_estate(folder / "estate.json", args.subscriptions, args.clusters)
+    existing = keep_half_as_the_script_left_them(folder / "estate.json")
+    plan = build_plan(AccessConfig.model_validate(config))
+    fake, host, ca_file = start_fake(folder / "estate.json", args.latency, graph_down=False)
+    os.environ["REQUESTS_CA_BUNDLE"] = ca_file
+    try:
+        cloud = resolve_cloud(CloudChoice(metadata_host=host))
+        reader = reader_from_environment({"ARM_CLIENT_ID": CLIENT, "ARM_CLIENT_SECRET": SECRET}, cloud, TENANT)
+        reader.credentials_tenant()
+        before = reader.calls
+        start = time.perf_counter()
+        inventory = reader.role_assignments(SP, plan.provider_subscriptions)
+        adopted = adoptable(plan, SP, inventory.assignments)
+        elapsed = time.perf_counter() - start
+        calls = reader.calls - before
+
+        scopes = [a.scope for a in plan.assignments][: args.baseline_sample]
+        filter_ = {"api-version": "2022-04-01", "$filter": f"principalId eq '{SP}'"}
+        start = time.perf_counter()
+        for scope in scopes:
+            reader.arm.get(f"{scope}/providers/Microsoft.Authorization/roleAssignments", filter_)
+        baseline = (time.perf_counter() - start) / len(scopes) * len(plan.assignments)
+    finally:
+        fake.terminate()
+        fake.wait()
+
+    print(
+        f"{args.subscriptions} subscriptions, {args.clusters} clusters, {len(plan.assignments)} grants planned, "
+        f"{existing} made by the script, {args.latency * 1000:.0f} ms per call:\n"
+        f"  adoption look-ups: {len(adopted)} adopted in {elapsed:.2f} s, {calls} calls "
+        "(target: under 10 s, at most one call per subscription)\n"
+        f"  baseline, one listing per scope in sequence: {baseline:.0f} s, {len(plan.assignments)} calls "
+        f"(extrapolated from {len(scopes)} calls)"
+    )
+    assert len(adopted) == existing, (len(adopted), existing)
+
+
+if __name__ == "__main__":
+    main()
