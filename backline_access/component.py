@@ -23,6 +23,7 @@ from .azure import (
 from .clouds import Cloud, CloudChoice
 from .config import AccessConfig, ServicePrincipalConfig, parse_config
 from .config_source import provider_config_from_pulumi
+from .identifiers import ClusterId
 from .plan import AccessPlan, PlannedAssignment, build_plan
 from .preflight import (
     PreflightError,
@@ -92,9 +93,7 @@ class BacklineAccess(pulumi.ComponentResource):
         access = config if isinstance(config, AccessConfig) else parse_config(config)
         plan = build_plan(access)
         handed_over, secret_keys = provider_config_from_pulumi()
-        settings = provider_settings(
-            handed_over, secret_keys, os.environ, plan.tenant_id, plan.provider_subscriptions[0]
-        )
+        settings = provider_settings(handed_over, secret_keys, os.environ, plan.tenant_id, plan.home_subscription)
         super().__init__(COMPONENT_TYPE, name, None, opts)
         for warning in plan.warnings:
             pulumi.log.warn(warning, resource=self)
@@ -112,6 +111,8 @@ class BacklineAccess(pulumi.ComponentResource):
         # The read side: given (offline), or over HTTP as the provider's identity, made on first use.
         self._reads: object = reader
         self._online = (arm, cloud) if reader is None else None
+        if access.all_cluster_selections():
+            plan = build_plan(access, self._every_cluster(access))
         if plan.clusters:
             check_clusters(plan.clusters, self._read_side(), access.aks_require_azure_rbac, self, cloud)
         consent_url = _admin_consent_url(plan, cloud, settings.cloud)
@@ -191,6 +192,21 @@ class BacklineAccess(pulumi.ComponentResource):
         if settings.mode == "existing" and existing is None:
             raise missing_service_principal_error(plan.tenant_id, consent_url)
         return graph, existing
+
+    def _every_cluster(self, access: AccessConfig) -> dict[str, list[ClusterId]]:
+        """The clusters Azure has now in each subscription of an `all: true` entry (one Resource Graph query)."""
+        subscriptions = [selection.subscription for selection in access.all_cluster_selections()]
+        inventory = self._read_side().clusters_in(subscriptions)
+        if inventory.failures:
+            raise PreflightError(
+                "Cannot list the AKS clusters of the subscriptions with all: true; nothing was granted:\n"
+                + "\n".join(
+                    f"  - /subscriptions/{subscription}: {failure.describe()}\n"
+                    f"    fix: give the deployer Reader (or more) on /subscriptions/{subscription}"
+                    for subscription, failure in sorted(inventory.failures.items())
+                )
+            )
+        return {s: [info.cluster for info in found] for s, found in inventory.clusters.items()}
 
     def _adopt(self, plan: AccessPlan, principal_id: str) -> dict[PlannedAssignment, RoleAssignmentInfo]:
         """Existing equivalent assignments, read before anything is registered: one listing per subscription."""

@@ -142,33 +142,52 @@ class ClusterRef(_Model):
     )
 
 
-def _reject_all(value: bool) -> bool:
-    if value:
-        raise PydanticCustomError(
-            "aks_all",
-            "is not supported yet (every cluster of a subscription comes with adopting existing access); list the "
-            "clusters under 'clusters' instead",
-        )
-    return value
+ClusterEntry = Annotated[ClusterRef, BeforeValidator(_cluster_from_resource_id)]
 
 
 class AksSelection(_Model):
-    """AKS clusters of one subscription that get Azure Kubernetes Service RBAC Reader."""
+    """AKS clusters of one subscription that get Azure Kubernetes Service RBAC Reader: listed, or all of them."""
 
     subscription: SubscriptionId = Field(description="The subscription that holds the clusters.")
-    clusters: list[Annotated[ClusterRef, BeforeValidator(_cluster_from_resource_id)]] = Field(
-        min_length=1,
+    clusters: list[ClusterEntry] = Field(
+        default_factory=list,
         description="The clusters: `{resourceGroup, name}` mappings or full resource ids.",
         json_schema_extra=lambda schema: _items_may_be_resource_ids(schema),
     )
-    all_clusters: Annotated[bool, AfterValidator(_reject_all)] = Field(
+    all_clusters: bool = Field(
         default=False,
         alias="all",
-        description="Not supported yet: every cluster of the subscription. List the clusters instead.",
+        description="Every cluster of the subscription, as found at each preview and up (the script's --aks-all).",
     )
+    exclude: list[ClusterEntry] = Field(
+        default_factory=list,
+        description="With all: true, clusters to leave out (the same forms as clusters).",
+        json_schema_extra=lambda schema: _items_may_be_resource_ids(schema),
+    )
+
+    @model_validator(mode="after")
+    def _listed_or_all(self) -> AksSelection:
+        if self.all_clusters and self.clusters:
+            raise PydanticCustomError(
+                "aks_both",
+                "lists clusters and sets all: true; keep one (all: true takes every cluster, exclude leaves some out)",
+                {"at": "clusters"},
+            )
+        if not self.all_clusters and not self.clusters:
+            raise PydanticCustomError(
+                "aks_none",
+                "must not be empty (or set all: true for every cluster of the subscription)",
+                {"at": "clusters"},
+            )
+        if self.exclude and not self.all_clusters:
+            raise PydanticCustomError("aks_exclude", "applies only with all: true", {"at": "exclude"})
+        return self
 
     def cluster_ids(self) -> list[ClusterId]:
         return [ClusterId.of(self.subscription, c.resource_group, c.name) for c in self.clusters]
+
+    def excluded_ids(self) -> set[ClusterId]:
+        return {ClusterId.of(self.subscription, c.resource_group, c.name) for c in self.exclude}
 
 
 class ServicePrincipalConfig(_Model):
@@ -242,7 +261,11 @@ class AccessConfig(_Model):
     )
 
     def cluster_ids(self) -> list[ClusterId]:
+        """The clusters listed by name (those of `all: true` entries are found in Azure)."""
         return [cluster for selection in self.aks for cluster in selection.cluster_ids()]
+
+    def all_cluster_selections(self) -> list[AksSelection]:
+        return [selection for selection in self.aks if selection.all_clusters]
 
 
 CONFIG_KEYS: tuple[str, ...] = tuple(field.alias or name for name, field in AccessConfig.model_fields.items())
@@ -369,7 +392,6 @@ def _without_misspelled_required(details: list[Any]) -> list[Any]:
     suggested = {
         (tuple(d["loc"][:-1]), _closest_key(list(d["loc"]))) for d in details if d["type"] == "extra_forbidden"
     }
-    suggested |= {(tuple(d["loc"][:-1]), "clusters") for d in details if d["type"] == "aks_all"}
     return [d for d in details if not (d["type"] == "missing" and (tuple(d["loc"][:-1]), d["loc"][-1]) in suggested)]
 
 

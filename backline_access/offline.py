@@ -16,7 +16,7 @@ import pulumi
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks, set_mocks
 
-from .azure import AssignmentInventory, ClusterInfo, ClusterReads, ClusterState
+from .azure import AssignmentInventory, ClusterInfo, ClusterInventory, ClusterReads, ClusterState
 from .identifiers import ClusterId
 
 PROJECT = "backline-access"
@@ -158,6 +158,14 @@ class InProcessReads:
             for c in clusters
         ]
         return [ClusterState(c, found=ClusterInfo(c, azure_rbac=True)) for c in clusters]
+
+    def clusters_in(self, subscriptions: Iterable[str]) -> ClusterInventory:
+        """Not looked at: `all: true` clusters are resolved at deploy time."""
+        self.reads += [
+            f"every AKS cluster of subscription {subscription} (all: true): resolved at deploy time"
+            for subscription in sorted(set(subscriptions))
+        ]
+        return ClusterInventory()
 
     def role_assignments(self, principal_id: str, subscriptions: Iterable[str]) -> AssignmentInventory:
         listed = sorted(set(subscriptions))

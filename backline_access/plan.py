@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from .config import AccessConfig, config_warnings
@@ -44,6 +45,9 @@ class AccessPlan:
     warnings: tuple[str, ...]
     app_id: str = BACKLINE_APP_ID
 
+    # The subscription the azure-native provider starts in (it needs one; the grants do not use it).
+    home_subscription: str = ""
+
     @property
     def provider_subscriptions(self) -> tuple[str, ...]:
         """Every subscription something is assigned in. The azure-native provider needs one to start (the grants
@@ -70,9 +74,18 @@ class AccessPlan:
         return commands
 
 
-def build_plan(config: AccessConfig) -> AccessPlan:
+def build_plan(config: AccessConfig, found: Mapping[str, Sequence[ClusterId]] | None = None) -> AccessPlan:
+    """What to grant. `found`: the clusters Azure has in each subscription of an `all: true` entry (a
+    subscription missing from it is unresolved: an offline plan grants none of its clusters)."""
     subscriptions = tuple(sorted(config.subscriptions))
-    clusters = tuple(sorted(config.cluster_ids()))
+    found = found or {}
+    every = {
+        cluster
+        for selection in config.all_cluster_selections()
+        for cluster in found.get(selection.subscription, [])
+        if cluster not in selection.excluded_ids()
+    }
+    clusters = tuple(sorted(set(config.cluster_ids()) | every))
     readers = [
         PlannedAssignment(READER, subscription, subscription_scope(subscription)) for subscription in subscriptions
     ]
@@ -86,4 +99,5 @@ def build_plan(config: AccessConfig) -> AccessPlan:
         clusters=clusters,
         assignments=tuple(readers + aks_readers),
         warnings=tuple(config_warnings(config)),
+        home_subscription=min([*subscriptions, *(selection.subscription for selection in config.aks)]),
     )

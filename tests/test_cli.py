@@ -219,3 +219,21 @@ def test_plan_stays_offline_even_when_a_custom_cloud_is_configured(
     assert result.exit_code == 0, result.output
     outputs = json.loads(result.stdout)["outputs"]
     assert outputs["adminConsentUrl"].startswith(f"<login endpoint of unreachable.invalid>/{TENANT}/adminconsent")
+
+
+def test_the_offline_plan_says_all_true_clusters_are_resolved_at_deploy_time(stack_file: Callable[[str], Path]) -> None:
+    path = stack_file(f"""
+    config:
+      backline-access:tenantId: {TENANT}
+      backline-access:subscriptions: [{SUB_A}]
+      backline-access:aks:
+        - {{subscription: {SUB_A}, all: true}}
+    """)
+    result = runner.invoke(app, ["plan", "--config", str(path), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert {
+        "check": f"every AKS cluster of subscription {SUB_A} (all: true): resolved at deploy time",
+        "status": "not checked offline",
+    } in document["checks"]
+    assert [a["role"] for a in document["assignments"]] == ["Reader"]

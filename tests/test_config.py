@@ -124,15 +124,15 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str]] = [
         "merge their clusters into one entry",
     ),
     (
-        "aks all: true",
+        "aks all: true beside clusters",
         valid(aks=[{"subscription": SUB_A, "clusters": [CLUSTER_ID], "all": True}]),
-        "aks[0].all: true is not supported yet (every cluster of a subscription comes with adopting existing access); "
-        "list the clusters under 'clusters' instead",
+        "aks[0].clusters: lists clusters and sets all: true; keep one (all: true takes every cluster, exclude "
+        "leaves some out)",
     ),
     (
-        "aks all: true instead of clusters",
-        valid(aks=[{"subscription": SUB_A, "all": True}]),
-        "aks[0].all: true is not supported yet",
+        "exclude without all",
+        valid(aks=[{"subscription": SUB_A, "clusters": [CLUSTER_ID], "exclude": [CLUSTER_ID]}]),
+        "aks[0].exclude: applies only with all: true",
     ),
     (
         "cluster mapping naming another subscription",
@@ -143,7 +143,7 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str]] = [
     (
         "aks entry without clusters",
         valid(aks=[{"subscription": SUB_A, "clusters": []}]),
-        "aks[0].clusters: [] must not be empty",
+        "aks[0].clusters: must not be empty (or set all: true for every cluster of the subscription)",
     ),
     (
         "unknown service principal mode",

@@ -274,3 +274,45 @@ def test_grants_that_have_not_propagated_are_pending_and_do_not_fail_the_update(
 def test_a_preview_has_no_verification(fake: FakeAzureServer) -> None:
     run = run_offline(config((SUB_A, "rg-prod", "aks-prod")), azure=ProviderOfFake(fake), preview=True)
     assert "verification" not in run.outputs
+
+
+# --- every cluster of a subscription (all: true) -----------------------------------------------------
+
+
+def every_cluster_of(subscription: str, *exclude: str) -> dict[str, str]:
+    entry: dict[str, Any] = {"subscription": subscription, "all": True}
+    if exclude:
+        entry["exclude"] = [{"resourceGroup": "rg-prod", "name": name} for name in exclude]
+    return {
+        "backline-access:tenantId": TENANT,
+        "backline-access:subscriptions": json.dumps([SUB_A]),
+        "backline-access:aks": json.dumps([entry]),
+    }
+
+
+def cluster_grants(run: OfflineRun) -> list[str]:
+    return [scope.rsplit("/", 1)[-1] for scope in granted(run) if "managedClusters" in scope]
+
+
+def test_all_true_grants_every_cluster_found_but_the_excluded_and_warns_about_rbac_off(fake: FakeAzureServer) -> None:
+    run = run_offline(every_cluster_of(SUB_A, "aks-prod"), azure=ProviderOfFake(fake), preview=True)
+    assert cluster_grants(run) == ["aks-legacy"]
+    assert any("'aks-legacy'" in w and "Azure RBAC" in w for w in run.warnings)
+    assert len(fake.calls("GET", "managedClusters")) == 0  # Resource Graph answered for the whole subscription
+
+
+def test_all_true_follows_the_estate_between_runs(fake: FakeAzureServer) -> None:
+    before = run_offline(every_cluster_of(SUB_A), azure=ProviderOfFake(fake), preview=True)
+    assert cluster_grants(before) == ["aks-legacy", "aks-prod"]
+    fake.estate.clusters = [c for c in fake.estate.clusters if c.name != "aks-legacy"]
+    fake.estate.clusters.append(Cluster(SUB_A, "rg-new", "aks-new"))
+    after = run_offline(every_cluster_of(SUB_A), azure=ProviderOfFake(fake), preview=True)
+    assert cluster_grants(after) == ["aks-new", "aks-prod"]
+
+
+def test_all_true_on_a_subscription_the_deployer_may_not_read_grants_nothing(fake: FakeAzureServer) -> None:
+    fake.forbid(f"/subscriptions/{SUB_B}")  # Resource Graph leaves it out silently; the ARM listing says 403
+    mocks = ProviderOfFake(fake)
+    with pytest.raises(PreflightError, match=rf"(?s)Cannot list the AKS clusters .*/subscriptions/{SUB_B}: HTTP 403"):
+        run_offline(every_cluster_of(SUB_B), azure=mocks, preview=True)
+    assert [t for t, _ in mocks.created if t in (ASSIGNMENT, SERVICE_PRINCIPAL)] == []

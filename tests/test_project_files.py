@@ -140,7 +140,9 @@ SCHEMA_BLIND = {
     "cluster mapping naming another subscription",
     "nothing to grant",
     "deleteOnDestroy with existing",
-    "aks all: true",
+    "aks all: true beside clusters",
+    "exclude without all",
+    "aks entry without clusters",
 }
 
 VALID_CONFIGS: dict[str, dict[str, object]] = {
@@ -161,6 +163,11 @@ VALID_CONFIGS: dict[str, dict[str, object]] = {
         "tenantId": TENANT,
         "subscriptions": [SUB_A],
         "aks": [{"subscription": SUB_A, "clusters": [{"subscription": SUB_A, "resourceGroup": "rg.(1)", "name": "a"}]}],
+    },
+    "every cluster of a subscription, but one": {
+        "tenantId": TENANT,
+        "subscriptions": [SUB_A],
+        "aks": [{"subscription": SUB_A, "all": True, "exclude": [{"resourceGroup": "rg", "name": "aks-dev"}]}],
     },
     "every service principal setting": {
         "tenantId": TENANT,

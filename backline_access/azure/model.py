@@ -47,6 +47,15 @@ class RoleAssignmentInfo:
 
 
 @dataclass
+class ClusterInventory:
+    """The clusters of some subscriptions, and the subscriptions whose clusters could not be listed. A
+    subscription missing from both was not looked at (an offline plan)."""
+
+    clusters: dict[str, list[ClusterInfo]] = field(default_factory=dict)
+    failures: dict[str, AzureFailure] = field(default_factory=dict)
+
+
+@dataclass
 class AssignmentInventory:
     """A principal's role assignments per subscription, and the subscriptions whose listing failed."""
 
@@ -59,6 +68,8 @@ class ClusterReads(Protocol):
     """The read the AKS preflight needs: every selected cluster, in calls that grow with subscriptions."""
 
     def read_clusters(self, clusters: Sequence[ClusterId]) -> list[ClusterState]: ...
+
+    def clusters_in(self, subscriptions: Iterable[str]) -> ClusterInventory: ...
 
 
 @runtime_checkable

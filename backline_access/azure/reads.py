@@ -10,12 +10,11 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..identifiers import ClusterId, parse_cluster_resource_id
 from .errors import AzureFailure, AzureReadError
-from .model import AssignmentInventory, ClusterInfo, ClusterState, RoleAssignmentInfo
+from .model import AssignmentInventory, ClusterInfo, ClusterInventory, ClusterState, RoleAssignmentInfo
 from .transport import AzureHttp
 
 ROLE_ASSIGNMENTS_API = "2022-04-01"
@@ -34,14 +33,6 @@ CLUSTERS_QUERY = (
     "resources | where type =~ 'microsoft.containerservice/managedclusters' "
     "| project id, subscriptionId, resourceGroup, name, azureRbac = properties.aadProfile.enableAzureRBAC"
 )
-
-
-@dataclass
-class ClusterInventory:
-    """The clusters of some subscriptions, and the subscriptions whose clusters could not be listed."""
-
-    clusters: dict[str, list[ClusterInfo]] = field(default_factory=dict)
-    failures: dict[str, AzureFailure] = field(default_factory=dict)
 
 
 class EstateReader:
@@ -117,29 +108,47 @@ class EstateReader:
         return cluster_info(found)
 
     def clusters_in(self, subscriptions: Iterable[str]) -> ClusterInventory:
-        """The clusters of each subscription: Resource Graph first, the ARM list where it cannot answer."""
+        """The clusters of each subscription: Resource Graph first. A subscription it shows no cluster in is
+        listed in ARM too: Resource Graph leaves out what the caller may not read (and lags new clusters), so
+        only ARM can tell "none" from "not allowed"."""
         wanted = sorted(set(subscriptions))
-        inventory = ClusterInventory({subscription: [] for subscription in wanted})
-        try:
-            for info in self._graph_clusters(wanted):
-                inventory.clusters.setdefault(info.cluster.subscription_id, []).append(info)
-        except AzureReadError:
-            # Resource Graph unavailable (or not allowed): list each subscription in ARM instead.
-            return self._arm_clusters(wanted)
+        inventory, from_arm = self._inventory(wanted)
+        if from_arm:
+            return inventory
+        confirmed = self._arm_clusters([s for s in wanted if not inventory.clusters.get(s)])
+        inventory.clusters.update(confirmed.clusters)
+        for subscription, failure in confirmed.failures.items():
+            inventory.clusters.pop(subscription, None)
+            inventory.failures[subscription] = failure
         return inventory
 
     def read_clusters(self, clusters: Sequence[ClusterId]) -> list[ClusterState]:
         """Every selected cluster: one Resource Graph query for all, then an ARM list for each subscription
         where a selected cluster is not (yet) in Resource Graph."""
         subscriptions = sorted({c.subscription_id for c in clusters})
-        found = self._index(self.clusters_in(subscriptions))
-        unresolved = sorted({c.subscription_id for c in clusters if c not in found})
-        listed = self._arm_clusters(unresolved)
-        found.update(self._index(listed))
+        inventory, from_arm = self._inventory(subscriptions)
+        found = self._index(inventory)
+        if from_arm:
+            listed = inventory
+        else:
+            listed = self._arm_clusters(sorted({c.subscription_id for c in clusters if c not in found}))
+            found.update(self._index(listed))
         return [
             ClusterState(c, found=found.get(c), failure=None if c in found else listed.failures.get(c.subscription_id))
             for c in clusters
         ]
+
+    def _inventory(self, wanted: list[str]) -> tuple[ClusterInventory, bool]:
+        """Resource Graph's clusters of these subscriptions, or (it failed) each subscription's ARM list; and
+        whether it came from ARM."""
+        inventory = ClusterInventory({subscription: [] for subscription in wanted})
+        try:
+            for info in self._graph_clusters(wanted):
+                inventory.clusters.setdefault(info.cluster.subscription_id, []).append(info)
+        except AzureReadError:
+            # Resource Graph unavailable (or not allowed): list each subscription in ARM instead.
+            return self._arm_clusters(wanted), True
+        return inventory, False
 
     def _graph_clusters(self, subscriptions: list[str]) -> Iterable[ClusterInfo]:
         for start in range(0, len(subscriptions), RESOURCE_GRAPH_SUBSCRIPTIONS):
