@@ -12,11 +12,12 @@ from typing import Annotated
 import pulumi
 import typer
 
-from .azure import AzureReadError, reader_from_environment, resolve_cloud
+from .azure import AzureReadError, EstateReader, reader_from_environment, resolve_cloud
 from .clouds import choose_cloud
+from .config import AccessConfig
 from .config_source import handed_over_config, load_config
 from .offline import run_offline
-from .plan import build_plan
+from .plan import AccessPlan, build_plan
 from .problems import ConfigError, Problem
 from .report import plan_document, render_text
 from .review import render_az, render_markdown
@@ -125,7 +126,7 @@ def verify(
     progress = Progress()
     try:
         checks = verify_until(
-            build_plan(access),
+            _plan_with_every_cluster(access, reader),
             reader,
             cloud,
             wait,
@@ -141,6 +142,16 @@ def verify(
         raise typer.Exit(EXIT_CREDENTIALS)
     if not ok(checks):
         raise typer.Exit(EXIT_FAILED)
+
+
+def _plan_with_every_cluster(access: AccessConfig, reader: EstateReader) -> AccessPlan:
+    """The plan, with the clusters `all: true` entries take as Azure has them now (unreadable ones are left to
+    the checks, which report what they cannot read as unknown)."""
+    subscriptions = [selection.subscription for selection in access.all_cluster_selections()]
+    if not subscriptions:
+        return build_plan(access)
+    inventory = reader.clusters_in(subscriptions)
+    return build_plan(access, {s: [info.cluster for info in found] for s, found in inventory.clusters.items()})
 
 
 def _settings_of(handed_over: dict[str, str], package: str) -> dict[str, str]:

@@ -180,3 +180,19 @@ def test_on_a_terminal_the_wait_is_a_live_view_of_what_is_pending() -> None:
     assert "1 of 2 checks not passing yet; 42 s left to wait" in shown
     assert f"/subscriptions/{SUB_B}" in shown
     assert "verify:" not in shown  # the plain progress lines are for logs only
+
+
+def test_all_true_clusters_are_verified_as_azure_has_them_now(
+    signed_in_to: Callable[..., FakeAzureServer], stack_file: Callable[[str], Path]
+) -> None:
+    signed_in_to(onboarded())
+    text = STACK.replace(
+        """      clusters:
+        - {resourceGroup: rg-prod, name: aks-prod}
+        - {resourceGroup: rg-prod, name: aks-legacy}""",
+        "      all: true",
+    )
+    result = runner.invoke(app, ["verify", "--config", str(stack_file(text)), "--wait", "0", "--format", "json"])
+    assert result.exit_code == 0, result.stdout
+    scopes = {c["scope"] for c in json.loads(result.stdout)["checks"] if c["check"] == "Azure RBAC for Kubernetes"}
+    assert {scope.rsplit("/", 1)[-1] for scope in scopes} == {"aks-prod", "aks-legacy"}
