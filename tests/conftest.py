@@ -23,6 +23,16 @@ SUB_A = "11111111-1111-1111-1111-111111111111"
 SUB_B = "22222222-2222-2222-2222-222222222222"
 SP_OBJECT_ID = "99999999-9999-4999-8999-999999999999"
 
+# Two subscriptions with Reader, one cluster with AKS RBAC Reader: the stack most tests start from.
+ONE_CLUSTER_STACK = f"""
+config:
+  backline-access:tenantId: {TENANT}
+  backline-access:subscriptions: [{SUB_A}, {SUB_B}]
+  backline-access:aks:
+    - subscription: {SUB_A}
+      clusters: [{{resourceGroup: rg-prod, name: aks-prod}}]
+"""
+
 
 @pytest.fixture
 def reference() -> Path:

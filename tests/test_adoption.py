@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from conftest import SP_OBJECT_ID, SUB_A, SUB_B, TENANT, Estate
+from conftest import ONE_CLUSTER_STACK, SP_OBJECT_ID, SUB_A, SUB_B, Estate
 
 from backline_access.azure import RoleAssignmentInfo
 from backline_access.offline import OfflineRun
@@ -14,15 +14,7 @@ from backline_access.roles import AKS_RBAC_READER, READER, assignment_name
 RunStack = Callable[..., OfflineRun]
 ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 CLUSTER = f"/subscriptions/{SUB_A}/resourceGroups/rg-prod/providers/Microsoft.ContainerService/managedClusters/aks-prod"
-CONFIG = f"""
-config:
-  backline-access:tenantId: {TENANT}
-  backline-access:subscriptions: [{SUB_A}, {SUB_B}]
-  backline-access:aks:
-    - subscription: {SUB_A}
-      clusters: [{{resourceGroup: rg-prod, name: aks-prod}}]
-  backline-access:servicePrincipal: {{objectId: {SP_OBJECT_ID}}}
-"""
+CONFIG = ONE_CLUSTER_STACK + f"  backline-access:servicePrincipal: {{objectId: {SP_OBJECT_ID}}}\n"
 
 
 def existing(

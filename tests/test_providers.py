@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import SUB_A, SUB_B, TENANT, Estate
+from conftest import ONE_CLUSTER_STACK, SUB_A, SUB_B, TENANT, Estate
 
 from backline_access import BacklineAccess
 from backline_access.config_source import handed_over_config
@@ -19,14 +19,7 @@ ARM_PROVIDER = "pulumi:providers:azure-native"
 GRAPH_PROVIDER = "pulumi:providers:azuread"
 ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 
-BASIC = f"""
-config:
-  backline-access:tenantId: {TENANT}
-  backline-access:subscriptions: [{SUB_A}, {SUB_B}]
-  backline-access:aks:
-    - subscription: {SUB_A}
-      clusters: [{{resourceGroup: rg-prod, name: aks-prod}}]
-"""
+BASIC = ONE_CLUSTER_STACK
 
 
 def unwrapped(value: object) -> object:

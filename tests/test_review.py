@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import REPO, SUB_A, SUB_B, TENANT
+from conftest import ONE_CLUSTER_STACK, REPO, SUB_A, TENANT
 from markdown_it import MarkdownIt
 from typer.testing import CliRunner
 
@@ -57,14 +57,7 @@ def stack(subscriptions: int, clusters: int) -> str:
     )
 
 
-EXAMPLE = f"""
-config:
-  backline-access:tenantId: {TENANT}
-  backline-access:subscriptions: [{SUB_A}, {SUB_B}]
-  backline-access:aks:
-    - subscription: {SUB_A}
-      clusters: [{{resourceGroup: rg-prod, name: aks-prod}}]
-"""
+EXAMPLE = ONE_CLUSTER_STACK
 
 
 def test_the_markdown_is_a_summary_a_table_and_a_mermaid_diagram_that_parse(stack_file: Callable[[str], Path]) -> None:
