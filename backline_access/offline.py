@@ -23,7 +23,6 @@ PROJECT = "backline-access"
 PLACEHOLDER_OBJECT_ID = "<service principal object id: known after pulumi up>"
 
 GET_CLIENT_CONFIG = "azure-native:authorization:getClientConfig"
-GET_MANAGED_CLUSTER = "azure-native:containerservice:getManagedCluster"
 GET_SERVICE_PRINCIPAL = "azuread:index/getServicePrincipal:getServicePrincipal"
 GET_CLIENT_TOKEN = "azure-native:authorization:getClientToken"
 
@@ -116,8 +115,6 @@ class FakeAzure(Mocks):
         provider = self.provider_inputs.get(_provider_name(args.provider), {})
         if args.token == GET_CLIENT_CONFIG:
             return self.answer_client_config(provider)
-        if args.token == GET_MANAGED_CLUSTER:
-            return self.answer_cluster(provider.get("subscriptionId", ""), args.args)
         if args.token == GET_SERVICE_PRINCIPAL:
             return self.answer_service_principal(args.args)
         if args.token == GET_CLIENT_TOKEN:
@@ -129,14 +126,6 @@ class FakeAzure(Mocks):
 
     def answer_client_config(self, provider: Mapping[str, Any]) -> dict[str, Any]:
         return {"tenantId": provider.get("tenantId"), "subscriptionId": provider.get("subscriptionId")}
-
-    def answer_cluster(self, subscription_id: str, args: Mapping[str, Any]) -> dict[str, Any]:
-        return {
-            "id": f"/subscriptions/{subscription_id}/resourceGroups/{args['resourceGroupName']}"
-            f"/providers/Microsoft.ContainerService/managedClusters/{args['resourceName']}",
-            "name": args["resourceName"],
-            "aadProfile": {"managed": True, "enableAzureRBAC": True},
-        }
 
     def answer_service_principal(self, args: Mapping[str, Any]) -> dict[str, Any]:
         raise AzureError(f"No service principal found for application ID: {args.get('clientId')!r}")
