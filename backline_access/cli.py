@@ -13,12 +13,12 @@ import pulumi
 import typer
 
 from .azure import AzureReadError, EstateReader, reader_from_environment, resolve_cloud
-from .clouds import choose_cloud
 from .config import AccessConfig
 from .config_source import handed_over_config, load_config
 from .offline import run_offline
 from .plan import AccessPlan, build_plan
 from .problems import ConfigError, Problem
+from .providers import provider_settings
 from .report import plan_document, render_text
 from .review import render_az, render_markdown
 from .schema import stack_file_schema
@@ -108,9 +108,11 @@ def verify(
     try:
         handed_over = handed_over_config(config or _stack_file(stack))
         access = load_config(handed_over)
-        choice = choose_cloud(_settings_of(handed_over, "azure-native"), os.environ)
-        if choice.metadata_host is None and choice.named is None:
-            raise ConfigError([Problem(choice.source, f"names an unknown cloud {choice.environment!r}")])
+        # The same settings and cloud rules as the providers in `pulumi up`.
+        settings = provider_settings(
+            handed_over, set(), os.environ, access.tenant_id, build_plan(access).home_subscription
+        )
+        choice = settings.cloud
     except ConfigError as error:
         typer.echo(error.render(), err=True)
         raise typer.Exit(EXIT_INVALID_CONFIG) from None
@@ -152,10 +154,6 @@ def _plan_with_every_cluster(access: AccessConfig, reader: EstateReader) -> Acce
         return build_plan(access)
     inventory = reader.clusters_in(subscriptions)
     return build_plan(access, {s: [info.cluster for info in found] for s, found in inventory.clusters.items()})
-
-
-def _settings_of(handed_over: dict[str, str], package: str) -> dict[str, str]:
-    return {key.partition(":")[2]: value for key, value in handed_over.items() if key.startswith(f"{package}:")}
 
 
 @app.command()

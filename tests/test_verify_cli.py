@@ -196,3 +196,13 @@ def test_all_true_clusters_are_verified_as_azure_has_them_now(
     assert result.exit_code == 0, result.stdout
     scopes = {c["scope"] for c in json.loads(result.stdout)["checks"] if c["check"] == "Azure RBAC for Kubernetes"}
     assert {scope.rsplit("/", 1)[-1] for scope in scopes} == {"aks-prod", "aks-legacy"}
+
+
+def test_an_unknown_cloud_exits_2_with_the_providers_message(
+    stack_file: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ARM_ENVIRONMENT", "mars")
+    monkeypatch.delenv("ARM_METADATA_HOSTNAME", raising=False)
+    code, _, stderr = verify(stack_file, "--wait", "0")
+    assert code == 2
+    assert "ARM_ENVIRONMENT: names the cloud 'mars', which is none of public, usgovernment, china" in stderr
