@@ -31,10 +31,11 @@ def equivalent(assignment: RoleAssignmentInfo, planned: PlannedAssignment, princ
 def adoptable(
     plan: AccessPlan, principal_id: str, existing: Mapping[str, Sequence[RoleAssignmentInfo]]
 ) -> dict[PlannedAssignment, RoleAssignmentInfo]:
-    """For each planned grant, the existing assignment to adopt instead of creating one (our own name first)."""
+    """For each planned grant, the existing assignment to adopt instead of creating one (our own name first).
+    `existing`: the principal's assignments per listing scope (`PlannedAssignment.listed_at`)."""
     found: dict[PlannedAssignment, RoleAssignmentInfo] = {}
     for planned in plan.assignments:
-        candidates = [a for a in existing.get(planned.subscription_id, []) if equivalent(a, planned, principal_id)]
+        candidates = [a for a in existing.get(planned.listed_at, []) if equivalent(a, planned, principal_id)]
         if candidates:
             found[planned] = min(candidates, key=lambda a: (a.name != planned.name, a.name))
     return found

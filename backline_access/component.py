@@ -14,8 +14,10 @@ from pulumi_azure_native import authorization
 from .adoption import adoptable, unrequested
 from .azure import (
     AssignmentReads,
+    AzureFailure,
     AzureReadError,
     ClusterReads,
+    GroupReads,
     RoleAssignmentInfo,
     reader_from_provider_token,
     resolve_cloud,
@@ -23,7 +25,7 @@ from .azure import (
 from .clouds import Cloud, CloudChoice
 from .config import AccessConfig, ServicePrincipalConfig, parse_config
 from .config_source import provider_config_from_pulumi
-from .identifiers import ClusterId
+from .identifiers import ClusterId, management_group_scope
 from .plan import AccessPlan, PlannedAssignment, build_plan
 from .preflight import (
     PreflightError,
@@ -33,6 +35,7 @@ from .preflight import (
     missing_service_principal_error,
     provider_token,
 )
+from .problems import MANAGEMENT_GROUPS_FIX
 from .providers import ARM, GRAPH, given_providers, provider_settings
 from .roles import BACKLINE_APP_ID
 from .verification import verify_after_update
@@ -75,6 +78,7 @@ class BacklineAccess(pulumi.ComponentResource):
     service_principal_object_id: pulumi.Output[str]
     reader_assignments: pulumi.Output[dict[str, str]]
     aks_assignments: pulumi.Output[dict[str, str]]
+    management_group_assignments: pulumi.Output[dict[str, str]]
     admin_consent_url: pulumi.Output[str]
     verification_commands: pulumi.Output[list[str]]
 
@@ -95,8 +99,6 @@ class BacklineAccess(pulumi.ComponentResource):
         handed_over, secret_keys = provider_config_from_pulumi()
         settings = provider_settings(handed_over, secret_keys, os.environ, plan.tenant_id, plan.home_subscription)
         super().__init__(COMPONENT_TYPE, name, None, opts)
-        for warning in plan.warnings:
-            pulumi.log.warn(warning, resource=self)
 
         given = given_providers(opts)
         self._settings = settings
@@ -111,8 +113,12 @@ class BacklineAccess(pulumi.ComponentResource):
         # The read side: given (offline), or over HTTP as the provider's identity, made on first use.
         self._reads: object = reader
         self._online = (arm, cloud) if reader is None else None
-        if access.all_cluster_selections():
-            plan = build_plan(access, self._every_cluster(access))
+        found = self._every_cluster(access) if access.all_cluster_selections() else None
+        below = self._subscriptions_below(access) if access.management_groups else None
+        if found is not None or below is not None:
+            plan = build_plan(access, found, below)
+        for warning in plan.warnings:
+            pulumi.log.warn(warning, resource=self)
         if plan.clusters:
             check_clusters(plan.clusters, self._read_side(), access.aks_require_azure_rbac, self, cloud)
         consent_url = _admin_consent_url(plan, cloud, settings.cloud)
@@ -129,8 +135,9 @@ class BacklineAccess(pulumi.ComponentResource):
         self.subscription_ids = pulumi.Output.from_input(plan.subscription_ids_csv)
         self.application_id = pulumi.Output.from_input(plan.app_id)
         self.service_principal_object_id = pulumi.Output.from_input(principal_id)
-        self.reader_assignments = _assignment_ids(assignments, clusters=False)
-        self.aks_assignments = _assignment_ids(assignments, clusters=True)
+        self.reader_assignments = _assignment_ids(assignments, "subscription")
+        self.aks_assignments = _assignment_ids(assignments, "cluster")
+        self.management_group_assignments = _assignment_ids(assignments, "group")
         self.admin_consent_url = pulumi.Output.from_input(consent_url)
         prefix = cloud.az_prefix() if cloud else ""
         self.verification_commands = self.service_principal_object_id.apply(
@@ -174,6 +181,7 @@ class BacklineAccess(pulumi.ComponentResource):
             "servicePrincipalObjectId": self.service_principal_object_id,
             "readerAssignments": self.reader_assignments,
             "aksAssignments": self.aks_assignments,
+            "managementGroupAssignments": self.management_group_assignments,
             "adminConsentUrl": self.admin_consent_url,
             "verificationCommands": self.verification_commands,
             **({"verification": self.verification} if self.verification is not None else {}),
@@ -208,20 +216,35 @@ class BacklineAccess(pulumi.ComponentResource):
             )
         return {s: [info.cluster for info in found] for s, found in inventory.clusters.items()}
 
+    def _subscriptions_below(self, access: AccessConfig) -> dict[str, list[str]] | None:
+        """Every subscription below each listed management group (one paged listing per group); None when the
+        groups were not read (offline). A group that cannot be read stops the run before anything is granted."""
+        reads = self._read_side()
+        if not isinstance(reads, GroupReads):
+            return None
+        inventory = reads.subscriptions_below(access.management_groups)
+        if inventory.failures:
+            raise PreflightError(
+                "Cannot read the management groups in backline-access:managementGroups; nothing was granted:\n"
+                + "\n".join(_group_problem(group, failure) for group, failure in inventory.failures.items())
+            )
+        if any(group not in inventory.subscriptions for group in access.management_groups):
+            return None
+        return inventory.subscriptions
+
     def _adopt(self, plan: AccessPlan, principal_id: str) -> dict[PlannedAssignment, RoleAssignmentInfo]:
         """Existing equivalent assignments, read before anything is registered: one listing per subscription."""
         reads = self._read_side()
         if not isinstance(reads, AssignmentReads):
             return {}
-        inventory = reads.role_assignments(principal_id, plan.provider_subscriptions)
+        inventory = reads.role_assignments(principal_id, plan.listing_scopes)
         if inventory.failures:
             raise PreflightError(
                 "Cannot read the existing role assignments of Backline's service principal (to adopt them instead of "
                 "failing with RoleAssignmentExists); nothing was granted:\n"
                 + "\n".join(
-                    f"  - /subscriptions/{subscription}: {failure.describe()}\n"
-                    f"    fix: give the deployer Reader (or more) on /subscriptions/{subscription}"
-                    for subscription, failure in sorted(inventory.failures.items())
+                    f"  - {scope}: {failure.describe()}\n    fix: give the deployer Reader (or more) on {scope}"
+                    for scope, failure in sorted(inventory.failures.items())
                 )
             )
         for left in unrequested(plan, principal_id, inventory.assignments):
@@ -319,11 +342,29 @@ def _admin_consent_url(plan: AccessPlan, cloud: Cloud | None, choice: CloudChoic
 
 
 def _assignment_ids(
-    assignments: Mapping[PlannedAssignment, authorization.RoleAssignment], clusters: bool
+    assignments: Mapping[PlannedAssignment, authorization.RoleAssignment], kind: str
 ) -> pulumi.Output[dict[str, str]]:
-    chosen = {
-        (p.cluster.resource_id if p.cluster else p.subscription_id): resource.id
-        for p, resource in assignments.items()
-        if (p.cluster is not None) == clusters
-    }
+    """The ids of one kind of grant ("subscription", "cluster" or "group"), keyed by what they grant on."""
+    chosen = {key: resource.id for p, resource in assignments.items() for of, key in [_granted_on(p)] if of == kind}
     return pulumi.Output.from_input(chosen)
+
+
+def _granted_on(planned: PlannedAssignment) -> tuple[str, str]:
+    if planned.cluster is not None:
+        return "cluster", planned.cluster.resource_id
+    if planned.management_group is not None:
+        return "group", planned.management_group
+    return "subscription", str(planned.subscription_id)
+
+
+def _group_problem(group: str, failure: AzureFailure) -> str:
+    scope = management_group_scope(group)
+    if failure.forbidden or failure.not_found:
+        return (
+            f"  - managementGroups: {group} does not exist, or the deployer may not read it ({failure.describe()})\n"
+            f"    fix: use the group's id, not its display name ({MANAGEMENT_GROUPS_FIX}); the deployer needs Reader "
+            f"(or Management Group Reader) on {scope}, and Owner or User Access Administrator there to grant"
+        )
+    return (
+        f"  - managementGroups: {group}: {failure.describe()}\n    fix: run again; if it persists, check Azure's status"
+    )

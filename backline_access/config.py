@@ -7,7 +7,7 @@ the raw data too, so one run reports everything wrong at once.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -28,15 +28,18 @@ from .identifiers import (
     CLUSTER_ID_PATTERN,
     CLUSTER_NAME_PATTERN,
     GUID_PATTERN,
+    MANAGEMENT_GROUP_PATTERN,
     RESOURCE_GROUP_PATTERN,
     ClusterId,
     case_insensitive,
     cluster_name_problem,
     guid_problem,
+    management_group_problem,
     parse_cluster_resource_id,
     resource_group_problem,
 )
 from .problems import (
+    MANAGEMENT_GROUPS_FIX,
     OBJECT_ID_FIX,
     SUBSCRIPTIONS_FIX,
     TENANT_FIX,
@@ -48,7 +51,10 @@ from .problems import (
 from .roles import BACKLINE_APP_ID
 
 NAMESPACE = "backline-access"
-NOTHING_TO_GRANT = "nothing to grant: list subscriptions (Reader) and/or aks clusters (AKS RBAC Reader)"
+NOTHING_TO_GRANT = (
+    "nothing to grant: list subscriptions (Reader), managementGroups (Reader on every subscription below them) "
+    "and/or aks clusters (AKS RBAC Reader)"
+)
 
 
 def _guid(fix: str) -> Callable[[str], str]:
@@ -72,11 +78,11 @@ def _not_the_app_id(value: str) -> str:
     return value
 
 
-def _name(rule: Callable[[str], str | None]) -> Callable[[str], str]:
+def _name(rule: Callable[[str], str | None], fix: str | None = None) -> Callable[[str], str]:
     def check(value: str) -> str:
         problem = rule(value)
         if problem:
-            raise PydanticCustomError("name", problem)
+            raise PydanticCustomError("name", problem, {"fix": fix} if fix else None)
         return value
 
     return check
@@ -95,6 +101,11 @@ ResourceGroupName = Annotated[
     str,
     AfterValidator(_name(resource_group_problem)),
     WithJsonSchema({"type": "string", "pattern": RESOURCE_GROUP_PATTERN}),
+]
+ManagementGroupId = Annotated[
+    str,
+    AfterValidator(_name(management_group_problem, MANAGEMENT_GROUPS_FIX)),
+    WithJsonSchema({"type": "string", "pattern": MANAGEMENT_GROUP_PATTERN}),
 ]
 ClusterName = Annotated[
     str,
@@ -248,6 +259,11 @@ class AccessConfig(_Model):
     subscriptions: list[SubscriptionId] = Field(
         default_factory=list, description="Subscriptions where Backline gets Reader."
     )
+    management_groups: list[ManagementGroupId] = Field(
+        default_factory=list,
+        description="Management groups (ids, not display names) where Backline gets Reader: it covers every "
+        "subscription below them, present and future.",
+    )
     aks: list[AksSelection] = Field(
         default_factory=list, description="AKS clusters where Backline gets AKS RBAC Reader."
     )
@@ -305,7 +321,7 @@ def validated_with(validate: Callable[[], AccessConfig], more: list[Problem]) ->
 
 
 # Keys whose values are lists or mappings: a scalar key's '{...}' is a string (a GUID in braces, say).
-_STRUCTURED_KEYS = ("subscriptions", "aks", "servicePrincipal")
+_STRUCTURED_KEYS = ("subscriptions", "managementGroups", "aks", "servicePrincipal")
 
 
 class UndecodedJson(str):
@@ -340,8 +356,10 @@ def _with_stack_key_names(details: list[Any]) -> list[Any]:
     ]
 
 
-def config_warnings(config: AccessConfig) -> list[str]:
-    return _placeholder_warnings(config) + _aks_without_reader_warnings(config)
+def config_warnings(config: AccessConfig, below_groups: Collection[str] | None = None) -> list[str]:
+    """`below_groups`: the subscriptions below the config's management groups (their Reader covers them), or
+    None when not known (an offline plan)."""
+    return _placeholder_warnings(config) + _aks_without_reader_warnings(config, below_groups)
 
 
 def _is_placeholder(guid: str) -> bool:
@@ -361,12 +379,17 @@ def _placeholder_warnings(config: AccessConfig) -> list[str]:
     ]
 
 
-def _aks_without_reader_warnings(config: AccessConfig) -> list[str]:
-    readers = set(config.subscriptions)
+def _aks_without_reader_warnings(config: AccessConfig, below_groups: Collection[str] | None) -> list[str]:
+    if config.management_groups and below_groups is None:
+        return []  # a group may cover them: known only once Azure is read (pulumi preview)
+    readers = set(config.subscriptions) | set(below_groups or ())
+    where = "not in 'subscriptions'"
+    if config.management_groups:
+        where = "neither in 'subscriptions' nor below managementGroups"
     return [
-        f"aks[{index}].subscription: {selection.subscription} gets no Reader (it is not in "
-        "'subscriptions'): AKS RBAC Reader alone cannot read the cluster's control plane "
-        "(configuration, networking, node pools). Add it to backline-access:subscriptions."
+        f"aks[{index}].subscription: {selection.subscription} gets no Reader (it is {where}): AKS RBAC "
+        "Reader alone cannot read the cluster's control plane (configuration, networking, node pools). Add it to "
+        "backline-access:subscriptions."
         for index, selection in enumerate(config.aks)
         if selection.subscription not in readers
     ]
@@ -451,6 +474,8 @@ def _fix_for(loc: list[str | int], raw: Mapping[str, Any]) -> str | None:
         return TENANT_FIX
     if head == "subscriptions" or (head == "aks" and loc[-1] == "subscription"):
         return SUBSCRIPTIONS_FIX
+    if head == "managementGroups":
+        return MANAGEMENT_GROUPS_FIX
     if head == "aks":
         return clusters_fix(_aks_subscription(raw, loc))
     if head == "servicePrincipal" and "objectId" in loc:
@@ -471,7 +496,8 @@ def _aks_subscription(raw: Mapping[str, Any], loc: list[str | int]) -> str | Non
 
 
 def _cross_problems(raw: Mapping[str, Any]) -> list[Problem]:
-    problems = _duplicates(_strings(raw.get("subscriptions")), SUBSCRIPTIONS_FIX)
+    problems = _duplicates(_strings(raw, "subscriptions"), SUBSCRIPTIONS_FIX)
+    problems += _duplicates(_strings(raw, "managementGroups"), MANAGEMENT_GROUPS_FIX)
     aks = raw.get("aks")
     entries: list[Any] = aks if isinstance(aks, list) else []
     aks_subscriptions = [
@@ -481,7 +507,7 @@ def _cross_problems(raw: Mapping[str, Any]) -> list[Problem]:
     ]
     problems += _duplicates(aks_subscriptions, SUBSCRIPTIONS_FIX, "merge their clusters into one entry")
     problems += _cluster_problems(entries)
-    if _empty(raw.get("subscriptions")) and _empty(raw.get("aks")):
+    if all(_empty(raw.get(key)) for key in ("subscriptions", "managementGroups", "aks")):
         problems.append(
             Problem(
                 "subscriptions",
@@ -496,10 +522,11 @@ def _empty(value: Any) -> bool:
     return value is None or value == []
 
 
-def _strings(value: Any) -> list[tuple[str, str]]:
+def _strings(raw: Mapping[str, Any], key: str) -> list[tuple[str, str]]:
+    value = raw.get(key)
     if not isinstance(value, list):
         return []
-    return [(f"subscriptions[{i}]", item) for i, item in enumerate(value) if isinstance(item, str)]
+    return [(f"{key}[{i}]", item) for i, item in enumerate(value) if isinstance(item, str)]
 
 
 def _duplicates(items: list[tuple[str, str]], fix: str, advice: str = "remove one of them") -> list[Problem]:

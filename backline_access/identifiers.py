@@ -16,8 +16,12 @@ _BARE_HEX = re.compile(r"^[0-9a-fA-F]{32}$")
 RESOURCE_GROUP_PATTERN = r"^[-\w.()]{0,89}[-\w()]$"
 # AKS cluster: 1-63 chars of letters, digits, '_' and '-'; starts and ends with a letter or digit.
 CLUSTER_NAME_PATTERN = r"^[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?$"
+# Management group id (its name, not its display name): 1-90 letters, digits, '-', '_', '.', '(' and ')';
+# must not end in '.'.
+MANAGEMENT_GROUP_PATTERN = r"^[-\w.()]{0,89}[-\w()]$"
 _RESOURCE_GROUP = re.compile(RESOURCE_GROUP_PATTERN)
 _CLUSTER = re.compile(CLUSTER_NAME_PATTERN)
+_MANAGEMENT_GROUP = re.compile(MANAGEMENT_GROUP_PATTERN, re.ASCII)
 
 
 def case_insensitive(literal: str) -> str:
@@ -73,6 +77,17 @@ def cluster_name_problem(name: str) -> str | None:
     return None
 
 
+def management_group_problem(name: str) -> str | None:
+    if name.lower().startswith("/providers/"):
+        return "is a resource id; write only the group's id (the last part of it)"
+    if not _MANAGEMENT_GROUP.match(name):
+        return (
+            "is not a valid management group id (1-90 letters, digits, '-', '_', '.', '(' or ')', not ending in "
+            "'.'; the id, not the display name)"
+        )
+    return None
+
+
 @dataclass(frozen=True, order=True)
 class ClusterId:
     """One AKS cluster, named by stable keys. Names are stored lower-case: Azure compares them
@@ -111,3 +126,19 @@ def parse_cluster_resource_id(resource_id: str) -> ParsedClusterId | None:
 
 def subscription_scope(subscription_id: str) -> str:
     return f"/subscriptions/{subscription_id.lower()}"
+
+
+MANAGEMENT_GROUP_SCOPE_PREFIX = "/providers/Microsoft.Management/managementGroups/"
+
+
+def management_group_scope(group: str) -> str:
+    return f"{MANAGEMENT_GROUP_SCOPE_PREFIX}{group}"
+
+
+def management_group_of(scope: str) -> str | None:
+    """The group id of a management group scope, or None for any other scope."""
+    prefix = MANAGEMENT_GROUP_SCOPE_PREFIX.lower()
+    trimmed = scope.rstrip("/")
+    if trimmed.lower().startswith(prefix) and "/" not in trimmed[len(prefix) :]:
+        return trimmed[len(prefix) :]
+    return None

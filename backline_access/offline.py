@@ -16,7 +16,7 @@ import pulumi
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks, set_mocks
 
-from .azure import AssignmentInventory, ClusterInfo, ClusterInventory, ClusterReads, ClusterState
+from .azure import AssignmentInventory, ClusterInfo, ClusterInventory, ClusterReads, ClusterState, GroupInventory
 from .identifiers import ClusterId
 
 PROJECT = "backline-access"
@@ -156,13 +156,22 @@ class InProcessReads:
         ]
         return ClusterInventory()
 
-    def role_assignments(self, principal_id: str, subscriptions: Iterable[str]) -> AssignmentInventory:
-        listed = sorted(set(subscriptions))
+    def subscriptions_below(self, groups: Iterable[str]) -> GroupInventory:
+        """Not looked at: the subscriptions below management groups are found at deploy time."""
+        self.reads += [
+            f"every subscription below management group {group} (for subscriptionIds): resolved at deploy time; "
+            "the group exists and the deployer may read it"
+            for group in dict.fromkeys(groups)
+        ]
+        return GroupInventory()
+
+    def role_assignments(self, principal_id: str, scopes: Iterable[str]) -> AssignmentInventory:
+        listed = sorted(set(scopes))
         self.reads.append(
-            f"adoption: existing role assignments of Backline's service principal in {len(listed)} subscription(s) "
-            "(found ones are adopted instead of created)"
+            f"adoption: existing role assignments of Backline's service principal at {len(listed)} scope(s) "
+            "(subscriptions and management groups; found ones are adopted instead of created)"
         )
-        return AssignmentInventory({subscription: [] for subscription in listed})
+        return AssignmentInventory({scope: [] for scope in listed})
 
 
 class OfflineAzure(FakeAzure, InProcessReads):

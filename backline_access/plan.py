@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from .config import AccessConfig, config_warnings
-from .identifiers import ClusterId, subscription_scope
+from .identifiers import ClusterId, management_group_scope, subscription_scope
 from .roles import AKS_RBAC_READER, BACKLINE_APP_ID, READER, Role, assignment_name
 
 
@@ -15,9 +15,10 @@ class PlannedAssignment:
     """One role assignment for Backline's service principal."""
 
     role: Role
-    subscription_id: str
+    subscription_id: str | None  # None: the assignment is at a management group
     scope: str
     cluster: ClusterId | None = None
+    management_group: str | None = None
 
     @property
     def name(self) -> str:
@@ -30,10 +31,19 @@ class PlannedAssignment:
     @property
     def key(self) -> str:
         """Stable logical-name suffix built from ids, never from list positions."""
+        if self.management_group is not None:
+            return f"{self.role.key}-mg-{self.management_group.lower()}"
         if self.cluster is None:
             return f"{self.role.key}-{self.subscription_id}"
         c = self.cluster
         return f"{self.role.key}-{c.subscription_id}-{c.resource_group}-{c.name}"
+
+    @property
+    def listed_at(self) -> str:
+        """The scope whose role assignment listing shows this assignment: its subscription, or its group."""
+        if self.subscription_id is None:
+            return self.scope
+        return subscription_scope(self.subscription_id)
 
 
 @dataclass(frozen=True)
@@ -44,20 +54,29 @@ class AccessPlan:
     assignments: tuple[PlannedAssignment, ...]
     warnings: tuple[str, ...]
     app_id: str = BACKLINE_APP_ID
+    management_groups: tuple[str, ...] = ()
+    # The subscriptions below each management group, as Azure has them now; None when not read (offline).
+    subscriptions_below: Mapping[str, tuple[str, ...]] | None = None
 
-    # The subscription the azure-native provider starts in (it needs one; the grants do not use it).
+    # The subscription the azure-native provider starts in (the grants do not use it; empty with only groups).
     home_subscription: str = ""
 
     @property
-    def provider_subscriptions(self) -> tuple[str, ...]:
-        """Every subscription something is assigned in. The azure-native provider needs one to start (the grants
-        do not use it: a role assignment's path is its scope)."""
-        return tuple(sorted({a.subscription_id for a in self.assignments}))
+    def listing_scopes(self) -> tuple[str, ...]:
+        """Where to list role assignments to see every planned one: each subscription something is assigned in,
+        and each management group (calls grow with subscriptions and groups, never with clusters)."""
+        return tuple(sorted({a.listed_at for a in self.assignments}))
+
+    @property
+    def covered_subscriptions(self) -> tuple[str, ...]:
+        """Every subscription with Reader: listed, or below a listed management group (as far as is known)."""
+        below = {s for found in (self.subscriptions_below or {}).values() for s in found}
+        return tuple(sorted(set(self.reader_subscriptions) | below))
 
     @property
     def subscription_ids_csv(self) -> str:
         """What the Backline UI asks for: the subscription ids, comma-separated."""
-        return ",".join(self.reader_subscriptions)
+        return ",".join(self.covered_subscriptions)
 
     def verification_commands(self, principal_object_id: str) -> list[str]:
         """The product page's verification queries, filled in."""
@@ -74,9 +93,14 @@ class AccessPlan:
         return commands
 
 
-def build_plan(config: AccessConfig, found: Mapping[str, Sequence[ClusterId]] | None = None) -> AccessPlan:
+def build_plan(
+    config: AccessConfig,
+    found: Mapping[str, Sequence[ClusterId]] | None = None,
+    below: Mapping[str, Sequence[str]] | None = None,
+) -> AccessPlan:
     """What to grant. `found`: the clusters Azure has in each subscription of an `all: true` entry (a
-    subscription missing from it is unresolved: an offline plan grants none of its clusters)."""
+    subscription missing from it is unresolved: an offline plan grants none of its clusters). `below`: the
+    subscriptions below each management group (None: not read)."""
     subscriptions = tuple(sorted(config.subscriptions))
     found = found or {}
     every = {
@@ -86,18 +110,40 @@ def build_plan(config: AccessConfig, found: Mapping[str, Sequence[ClusterId]] | 
         if cluster not in selection.excluded_ids()
     }
     clusters = tuple(sorted(set(config.cluster_ids()) | every))
+    groups = tuple(config.management_groups)
     readers = [
         PlannedAssignment(READER, subscription, subscription_scope(subscription)) for subscription in subscriptions
+    ]
+    group_readers = [
+        PlannedAssignment(READER, None, management_group_scope(group), management_group=group) for group in groups
     ]
     aks_readers = [
         PlannedAssignment(AKS_RBAC_READER, cluster.subscription_id, cluster.resource_id, cluster)
         for cluster in clusters
     ]
+    subscriptions_below = None if below is None else {g: tuple(sorted(below.get(g, ()))) for g in groups}
+    covered = None if subscriptions_below is None else {s for found in subscriptions_below.values() for s in found}
     return AccessPlan(
         tenant_id=config.tenant_id,
         reader_subscriptions=subscriptions,
         clusters=clusters,
-        assignments=tuple(readers + aks_readers),
-        warnings=tuple(config_warnings(config)),
-        home_subscription=min([*subscriptions, *(selection.subscription for selection in config.aks)]),
+        assignments=tuple(readers + group_readers + aks_readers),
+        warnings=tuple(config_warnings(config, covered) + _redundant_readers(config, subscriptions_below or {})),
+        management_groups=groups,
+        subscriptions_below=subscriptions_below,
+        home_subscription=min([*subscriptions, *(selection.subscription for selection in config.aks)], default=""),
     )
+
+
+def _redundant_readers(config: AccessConfig, below: Mapping[str, tuple[str, ...]]) -> list[str]:
+    """A listed subscription that a listed group covers: its own Reader is harmless but redundant."""
+    warnings = []
+    for index, subscription in enumerate(config.subscriptions):
+        covering = [group for group, found in below.items() if subscription in found]
+        if covering:
+            warnings.append(
+                f"subscriptions[{index}]: {subscription} is below management group {covering[0]}, whose Reader "
+                "already covers it: its own Reader assignment is redundant (granted anyway, as listed; remove it "
+                "from backline-access:subscriptions to rely on the group alone)."
+            )
+    return warnings

@@ -16,6 +16,7 @@ from .roles import BACKLINE_APP_ID
 
 TENANT_FIX = "az account show --query tenantId -o tsv"
 SUBSCRIPTIONS_FIX = 'az account list --query "[].id" -o tsv'
+MANAGEMENT_GROUPS_FIX = 'az account management-group list --query "[].{id:name, displayName:displayName}" -o table'
 OBJECT_ID_FIX = f"az ad sp show --id {BACKLINE_APP_ID} --query id -o tsv"
 _MISSING = object()
 

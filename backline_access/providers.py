@@ -92,13 +92,40 @@ def provider_settings(
                 "ARM_METADATA_HOSTNAME instead",
             )
         )
+    if not subscription_id:
+        problems += _no_subscription_to_start_in(given[ARM], environ)
     if problems:
         raise ConfigError(problems, heading="Invalid Azure provider settings in the stack config")
-    arm = {"subscriptionId": subscription_id, **given[ARM], "tenantId": tenant_id}
+    start = {"subscriptionId": subscription_id} if subscription_id else {}
+    arm = {**start, **given[ARM], "tenantId": tenant_id}
     graph = {**given[GRAPH], "tenantId": tenant_id}
     _pin_cloud(arm, graph, cloud)
     secrets = frozenset(key for key in handed_over if key in secret_keys)
     return ProviderSettings(arm=arm, graph=graph, cloud=cloud, secrets=secrets)
+
+
+# Credentials other than the Azure CLI's: azure-native's Configure refuses them without a subscription
+# (provider/pkg/provider/auth_azidentity.go: "A Subscription ID must be configured when authenticating as ...").
+_NON_CLI_CREDENTIALS = ("ARM_CLIENT_ID", "ARM_USE_OIDC", "ARM_USE_MSI", "ARM_CLIENT_SECRET", "ARM_OIDC_TOKEN")
+
+
+def _no_subscription_to_start_in(arm: Mapping[str, Any], environ: Mapping[str, str]) -> list[Problem]:
+    """Only management groups to grant: no subscription for the azure-native provider to start in. The grants do
+    not use it, but the provider starts only with Azure CLI sign-in, which falls back to the CLI's default."""
+    if arm.get("subscriptionId") or environ.get("ARM_SUBSCRIPTION_ID"):
+        return []
+    if not any(environ.get(name) for name in _NON_CLI_CREDENTIALS):
+        return []
+    return [
+        Problem(
+            f"{ARM}:subscriptionId",
+            "is needed: only managementGroups are granted, so no subscription is named for the azure-native "
+            "provider to start in, and with service principal, OIDC or managed identity credentials it does not "
+            "start without one (any subscription the deployer can see; the grants do not use it)",
+            f'pulumi config set {ARM}:subscriptionId <id> (az account list --query "[].id" -o tsv), '
+            "or set ARM_SUBSCRIPTION_ID",
+        )
+    ]
 
 
 def _pin_cloud(arm: dict[str, Any], graph: dict[str, Any], cloud: CloudChoice) -> None:

@@ -17,8 +17,11 @@ class Role:
     guid: str
     key: str  # short, stable word for logical resource names
 
-    def definition_id(self, subscription_id: str) -> str:
-        """Fully qualified role definition id, as ARM stores it for a scope in `subscription_id`."""
+    def definition_id(self, subscription_id: str | None) -> str:
+        """The role definition id as ARM takes it for a scope in `subscription_id`, or (None) for a scope above
+        subscriptions, a management group: there, ARM accepts only the tenant-level form."""
+        if subscription_id is None:
+            return f"/providers/Microsoft.Authorization/roleDefinitions/{self.guid}"
         return f"/subscriptions/{subscription_id}/providers/Microsoft.Authorization/roleDefinitions/{self.guid}"
 
 

@@ -15,7 +15,7 @@ import pulumi
 
 from .azure import AssignmentInventory, AzureReadError, ClusterState, RoleAssignmentInfo
 from .clouds import Cloud
-from .identifiers import ClusterId, subscription_scope
+from .identifiers import ClusterId, management_group_of, management_group_scope, subscription_scope
 from .plan import AccessPlan
 from .preflight import login_fix, rbac_fix
 from .roles import AKS_RBAC_READER, BACKLINE_APP_ID, READER, Role
@@ -40,7 +40,7 @@ class Check:
 class VerificationReads(Protocol):
     def credentials_tenant(self) -> str | None: ...
     def service_principal(self, app_id: str) -> str | None: ...
-    def role_assignments(self, principal_id: str, subscriptions: Iterable[str]) -> AssignmentInventory: ...
+    def role_assignments(self, principal_id: str, scopes: Iterable[str]) -> AssignmentInventory: ...
     def read_clusters(self, clusters: Sequence[ClusterId]) -> list[ClusterState]: ...
 
 
@@ -50,10 +50,11 @@ class Scopes:
 
     subscriptions: tuple[str, ...]
     clusters: tuple[ClusterId, ...]
+    management_groups: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, plan: AccessPlan) -> Scopes:
-        return cls(plan.reader_subscriptions, plan.clusters)
+        return cls(plan.reader_subscriptions, plan.clusters, plan.management_groups)
 
 
 def verify(
@@ -75,9 +76,13 @@ def verify(
     if object_id is None:
         return [tenant, principal]
     subscriptions = sorted(set(scopes.subscriptions) | {c.subscription_id for c in scopes.clusters})
-    inventory = reader.role_assignments(object_id, subscriptions)
+    listed = [subscription_scope(s) for s in subscriptions] + [
+        management_group_scope(g) for g in scopes.management_groups
+    ]
+    inventory = reader.role_assignments(object_id, listed)
     checks = [tenant, principal]
-    checks += [_reader_check(s, object_id, inventory, az) for s in scopes.subscriptions]
+    checks += [_reader_check(subscription_scope(s), object_id, inventory, az) for s in scopes.subscriptions]
+    checks += [_reader_check(management_group_scope(g), object_id, inventory, az) for g in scopes.management_groups]
     states = reader.read_clusters(scopes.clusters) if scopes.clusters else []
     for state in states:
         checks += [_cluster_role_check(state.cluster, object_id, inventory, az), _azure_rbac_check(state, az)]
@@ -199,20 +204,21 @@ def _principal_check(
     return Check("service principal", scope, "pass", f"object id {found}"), found
 
 
-def _reader_check(subscription: str, object_id: str, inventory: AssignmentInventory, az: str) -> Check:
-    scope = subscription_scope(subscription)
+def _reader_check(scope: str, object_id: str, inventory: AssignmentInventory, az: str) -> Check:
+    """Reader at a subscription or a management group (each is its own listing scope)."""
     query = f'{az}az role assignment list --assignee {object_id} --scope {scope} --query "[].roleDefinitionName" -o tsv'
-    if subscription in inventory.failures:
-        return _unreadable("Reader", scope, inventory.failures[subscription].describe(), query)
-    return _role_check(READER, scope, inventory.assignments.get(subscription, []), az, query)
+    if scope in inventory.failures:
+        return _unreadable("Reader", scope, inventory.failures[scope].describe(), query)
+    return _role_check(READER, scope, inventory.assignments.get(scope, []), az, query)
 
 
 def _cluster_role_check(cluster: ClusterId, object_id: str, inventory: AssignmentInventory, az: str) -> Check:
     scope = cluster.resource_id
     query = f'{az}az role assignment list --scope {scope} --assignee {object_id} --query "[].roleDefinitionName" -o tsv'
-    if cluster.subscription_id in inventory.failures:
-        return _unreadable(AKS_RBAC_READER.name, scope, inventory.failures[cluster.subscription_id].describe(), query)
-    return _role_check(AKS_RBAC_READER, scope, inventory.assignments.get(cluster.subscription_id, []), az, query)
+    listed_at = subscription_scope(cluster.subscription_id)
+    if listed_at in inventory.failures:
+        return _unreadable(AKS_RBAC_READER.name, scope, inventory.failures[listed_at].describe(), query)
+    return _role_check(AKS_RBAC_READER, scope, inventory.assignments.get(listed_at, []), az, query)
 
 
 def _role_check(role: Role, scope: str, assignments: Sequence[RoleAssignmentInfo], az: str, query: str) -> Check:
@@ -270,6 +276,10 @@ def _covers(assignment_scope: str, scope: str) -> bool:
     """Whether an assignment at `assignment_scope` applies at `scope` (the same scope or one above it)."""
     above = assignment_scope.rstrip("/").lower()
     target = scope.rstrip("/").lower()
+    if management_group_of(target) is not None:
+        # A group's listing shows assignments below it too, and ids do not tell a parent group from a child:
+        # only the group's own assignment (or the root's) counts.
+        return above in (target, "")
     if above.startswith("/providers/microsoft.management/managementgroups/") or above == "":
         return True  # a management group or the root: listing a subscription returns only those above it
     return target == above or target.startswith(above + "/")
@@ -291,13 +301,15 @@ def _retryable(checks: Sequence[Check]) -> bool:
 
 
 def _not_passing(checks: Sequence[Check]) -> Scopes:
-    subscriptions = tuple(c.scope.split("/")[2] for c in checks if c.check == READER.name and c.status != "pass")
+    readers = [c.scope for c in checks if c.check == READER.name and c.status != "pass"]
+    groups = tuple(group for group in map(management_group_of, readers) if group is not None)
+    subscriptions = tuple(scope.split("/")[2] for scope in readers if management_group_of(scope) is None)
     clusters = {
         _cluster_of(c.scope)
         for c in checks
         if c.check in (AKS_RBAC_READER.name, "Azure RBAC for Kubernetes") and c.status != "pass"
     }
-    return Scopes(subscriptions, tuple(sorted(clusters)))
+    return Scopes(subscriptions, tuple(sorted(clusters)), groups)
 
 
 def _cluster_of(resource_id: str) -> ClusterId:

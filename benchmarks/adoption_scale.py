@@ -68,7 +68,7 @@ def main() -> None:
         reader.credentials_tenant()
         before = reader.calls
         start = time.perf_counter()
-        inventory = reader.role_assignments(SP, plan.provider_subscriptions)
+        inventory = reader.role_assignments(SP, plan.listing_scopes)
         adopted = adoptable(plan, SP, inventory.assignments)
         elapsed = time.perf_counter() - start
         calls = reader.calls - before

@@ -105,12 +105,10 @@ class Estate(FakeAzure, InProcessReads):
         enabled = isinstance(profile, dict) and profile.get("enableAzureRBAC") is True
         return ClusterState(cluster, found=ClusterInfo(cluster, azure_rbac=enabled))
 
-    def role_assignments(self, principal_id: str, subscriptions: Iterable[str]) -> AssignmentInventory:
-        InProcessReads.role_assignments(self, principal_id, subscriptions)
-        wanted = sorted(set(subscriptions))
-        return AssignmentInventory(
-            {s: [a for a in self.assignments if a.scope.lower().startswith(f"/subscriptions/{s}")] for s in wanted}
-        )
+    def role_assignments(self, principal_id: str, scopes: Iterable[str]) -> AssignmentInventory:
+        InProcessReads.role_assignments(self, principal_id, scopes)
+        wanted = sorted(set(scopes))
+        return AssignmentInventory({s: [a for a in self.assignments if a.scope.lower().startswith(s)] for s in wanted})
 
     def answer_service_principal(self, args: dict[str, object]) -> dict[str, object]:  # type: ignore[override]
         if self.service_principal is None:

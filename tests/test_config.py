@@ -165,7 +165,8 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str]] = [
     (
         "nothing to grant",
         {"tenantId": TENANT},
-        "subscriptions: nothing to grant: list subscriptions (Reader) and/or aks clusters (AKS RBAC Reader)",
+        "subscriptions: nothing to grant: list subscriptions (Reader), managementGroups (Reader on every "
+        "subscription below them) and/or aks clusters (AKS RBAC Reader)",
     ),
     (
         "object id that is the application id",

@@ -39,7 +39,7 @@ def test_plan_orders_readers_then_clusters_by_id_whatever_the_config_order() -> 
         f"aks-rbac-reader-{SUB_A}-rg-a",
         f"aks-rbac-reader-{SUB_A}-rg-b",
     ]
-    assert plan.provider_subscriptions == (SUB_A, SUB_B)
+    assert plan.listing_scopes == (f"/subscriptions/{SUB_A}", f"/subscriptions/{SUB_B}")
     assert plan.subscription_ids_csv == f"{SUB_A},{SUB_B}"
     cluster = plan.assignments[2]
     assert cluster.role_definition_id == (

@@ -367,6 +367,7 @@ def test_the_component_registers_its_outputs(run_stack: RunStack) -> None:
             "servicePrincipalObjectId",
             "readerAssignments",
             "aksAssignments",
+            "managementGroupAssignments",
             "adminConsentUrl",
             "verificationCommands",
         ]

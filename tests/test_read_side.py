@@ -26,6 +26,10 @@ def sub(index: int) -> str:
     return f"{index:08x}-0000-4000-8000-00000000000a"
 
 
+def scope(index: int) -> str:
+    return f"/subscriptions/{sub(index)}"
+
+
 def estate(subscriptions: int = 3, clusters_each: int = 2) -> FakeEstate:
     subs = [sub(i) for i in range(subscriptions)]
     return FakeEstate(
@@ -80,10 +84,10 @@ def test_role_assignments_of_a_principal_in_each_subscription_paged(serve: Serve
     )
     world.assignments.append(Assignment("other", f"/subscriptions/{sub(0)}", READER_ROLE, "someone-else"))
     fake = serve(world, page_size=1)
-    found = reader(fake).role_assignments(SP, [sub(0), sub(1)])
-    assert sorted(a.name for a in found.assignments[sub(0)]) == ["a0", "below"]
-    assert [a.name for a in found.assignments[sub(1)]] == ["a1"]
-    below = next(a for a in found.assignments[sub(0)] if a.name == "below")
+    found = reader(fake).role_assignments(SP, [scope(0), scope(1)])
+    assert sorted(a.name for a in found.assignments[scope(0)]) == ["a0", "below"]
+    assert [a.name for a in found.assignments[scope(1)]] == ["a1"]
+    below = next(a for a in found.assignments[scope(0)] if a.name == "below")
     assert (below.scope, below.role_guid, below.description) == (
         cluster.id,
         "7f6c6a51-bcf8-42ba-9220-52d62157d7db",
@@ -196,7 +200,7 @@ def test_slow_answers_are_read_concurrently_within_a_bound(serve: Serve) -> None
     fake.faults.latency = 0.2
     read = reader(fake)
     start = time.perf_counter()
-    found = read.role_assignments(SP, world.subscriptions)
+    found = read.role_assignments(SP, [f"/subscriptions/{s}" for s in world.subscriptions])
     elapsed = time.perf_counter() - start
     assert len(found.assignments) == 32
     assert elapsed < 32 * 0.2 / 4  # sequential would take 6.4 s; 16 at a time about 0.5 s
@@ -284,5 +288,5 @@ def test_the_fake_shows_a_new_assignment_only_after_n_reads(serve: Serve) -> Non
     world.assignments[0].visible_after_reads = 2
     fake = serve(world)
     read = reader(fake)
-    seen = [len(read.role_assignments(SP, [sub(0)]).assignments[sub(0)]) for _ in range(3)]
+    seen = [len(read.role_assignments(SP, [scope(0)]).assignments[scope(0)]) for _ in range(3)]
     assert seen == [0, 0, 1]

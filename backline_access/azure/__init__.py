@@ -19,6 +19,8 @@ from .model import (
     ClusterInventory,
     ClusterReads,
     ClusterState,
+    GroupInventory,
+    GroupReads,
     RoleAssignmentInfo,
 )
 from .reads import EstateReader
@@ -34,6 +36,8 @@ __all__ = [
     "ClusterReads",
     "ClusterState",
     "EstateReader",
+    "GroupInventory",
+    "GroupReads",
     "RoleAssignmentInfo",
     "reader_for",
     "reader_from_environment",

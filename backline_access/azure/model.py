@@ -57,9 +57,18 @@ class ClusterInventory:
 
 @dataclass
 class AssignmentInventory:
-    """A principal's role assignments per subscription, and the subscriptions whose listing failed."""
+    """A principal's role assignments per listing scope (`/subscriptions/<id>` or a management group's scope),
+    and the scopes whose listing failed."""
 
     assignments: dict[str, list[RoleAssignmentInfo]] = field(default_factory=dict)
+    failures: dict[str, AzureFailure] = field(default_factory=dict)
+
+
+@dataclass
+class GroupInventory:
+    """The subscriptions below each management group, and the groups that could not be read."""
+
+    subscriptions: dict[str, list[str]] = field(default_factory=dict)
     failures: dict[str, AzureFailure] = field(default_factory=dict)
 
 
@@ -74,6 +83,13 @@ class ClusterReads(Protocol):
 
 @runtime_checkable
 class AssignmentReads(Protocol):
-    """The read adoption needs: a principal's role assignments, one listing per subscription."""
+    """The read adoption needs: a principal's role assignments, one listing per subscription or group."""
 
-    def role_assignments(self, principal_id: str, subscriptions: Iterable[str]) -> AssignmentInventory: ...
+    def role_assignments(self, principal_id: str, scopes: Iterable[str]) -> AssignmentInventory: ...
+
+
+@runtime_checkable
+class GroupReads(Protocol):
+    """The read `managementGroups` needs: every subscription below each group, one paged listing per group."""
+
+    def subscriptions_below(self, groups: Iterable[str]) -> GroupInventory: ...

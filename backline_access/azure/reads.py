@@ -12,9 +12,16 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ..identifiers import ClusterId, parse_cluster_resource_id
+from ..identifiers import ClusterId, management_group_scope, parse_cluster_resource_id
 from .errors import AzureFailure, AzureReadError
-from .model import AssignmentInventory, ClusterInfo, ClusterInventory, ClusterState, RoleAssignmentInfo
+from .model import (
+    AssignmentInventory,
+    ClusterInfo,
+    ClusterInventory,
+    ClusterState,
+    GroupInventory,
+    RoleAssignmentInfo,
+)
 from .transport import AzureHttp
 
 ROLE_ASSIGNMENTS_API = "2022-04-01"
@@ -74,30 +81,47 @@ class EstateReader:
 
     def management_group_subscriptions(self, group: str) -> list[str]:
         """Every subscription below a management group, at any depth."""
-        path = f"/providers/Microsoft.Management/managementGroups/{group}/descendants"
-        return descendant_subscriptions(self.arm.pages(path, {"api-version": MANAGEMENT_GROUPS_API}))
+        scope = management_group_scope(group)
+        pages = self.arm.pages(f"{scope}/descendants", {"api-version": MANAGEMENT_GROUPS_API}, scope)
+        return descendant_subscriptions(pages)
+
+    def subscriptions_below(self, groups: Iterable[str]) -> GroupInventory:
+        """Every subscription below each group (one paged listing per group, concurrently)."""
+        inventory = GroupInventory()
+
+        def read(group: str) -> tuple[str, list[str] | AzureFailure]:
+            try:
+                return group, self.management_group_subscriptions(group)
+            except AzureReadError as error:
+                return group, error.failure
+
+        for group, result in self.arm.map(read, list(dict.fromkeys(groups))):
+            if isinstance(result, AzureFailure):
+                inventory.failures[group] = result
+            else:
+                inventory.subscriptions[group] = result
+        return inventory
 
     # --- role assignments ---------------------------------------------------------------------
 
-    def role_assignments(self, principal_id: str, subscriptions: Iterable[str]) -> AssignmentInventory:
-        """A principal's role assignments in each subscription (at, above and below it): one list per
-        subscription."""
+    def role_assignments(self, principal_id: str, scopes: Iterable[str]) -> AssignmentInventory:
+        """A principal's role assignments at, above and below each scope (`/subscriptions/<id>` or a management
+        group's): one paged listing per scope."""
         inventory = AssignmentInventory()
 
-        def read(subscription: str) -> tuple[str, list[RoleAssignmentInfo] | AzureFailure]:
-            scope = f"/subscriptions/{subscription}"
+        def read(scope: str) -> tuple[str, list[RoleAssignmentInfo] | AzureFailure]:
             params = {"api-version": ROLE_ASSIGNMENTS_API, "$filter": f"principalId eq '{principal_id}'"}
             try:
                 items = self.arm.pages(f"{scope}/providers/Microsoft.Authorization/roleAssignments", params, scope)
-                return subscription, [assignment_info(item) for item in items]
+                return scope, [assignment_info(item) for item in items]
             except AzureReadError as error:
-                return subscription, error.failure
+                return scope, error.failure
 
-        for subscription, result in self.arm.map(read, sorted(set(subscriptions))):
+        for scope, result in self.arm.map(read, sorted(set(scopes))):
             if isinstance(result, AzureFailure):
-                inventory.failures[subscription] = result
+                inventory.failures[scope] = result
             else:
-                inventory.assignments[subscription] = result
+                inventory.assignments[scope] = result
         return inventory
 
     # --- clusters -------------------------------------------------------------------------------
