@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .config import AccessConfig
+from .identifiers import management_group_of
 from .offline import (
     GET_CLIENT_CONFIG,
     GET_SERVICE_PRINCIPAL,
@@ -103,13 +104,14 @@ def render_text(document: dict[str, Any]) -> str:
         f"Service principal: {principal['mode']}: {principal['action']} ({kept})",
         "",
         f"{len(assignments)} role assignment(s) for Backline's service principal (principal type ServicePrincipal):",
-        *_per_subscription(assignments),
+        *_per_scope(assignments),
         "",
         *_grant_table(assignments),
         "",
         "Role definitions: "
         + ", ".join(f"{_SHORT_ROLE_NAMES[r.name]} {r.guid}" for r in (READER, AKS_RBAC_READER))
-        + " (built-in, as /subscriptions/<id>/providers/Microsoft.Authorization/roleDefinitions/<guid>)",
+        + " (built-in, as /subscriptions/<id>/providers/Microsoft.Authorization/roleDefinitions/<guid>; at a "
+        "management group /providers/Microsoft.Authorization/roleDefinitions/<guid>)",
     ]
     lines += _section(
         "Not checked offline (pulumi preview checks these against Azure):", _checks_text(document), "  ? "
@@ -117,6 +119,15 @@ def render_text(document: dict[str, Any]) -> str:
     lines += _section("Warnings:", document["warnings"], "  ! ")
     lines += ["", "Outputs after pulumi up:", *_outputs(document["outputs"])]
     return "\n".join(lines)
+
+
+def _per_scope(assignments: Sequence[dict[str, Any]]) -> list[str]:
+    groups = [group for group in (management_group_of(str(a["scope"])) for a in assignments) if group is not None]
+    lines = [
+        f"  management group {group}: Reader (every subscription below it, present and future)" for group in groups
+    ]
+    subscription_wide = [a for a in assignments if management_group_of(str(a["scope"])) is None]
+    return lines + _per_subscription(subscription_wide)
 
 
 def _per_subscription(assignments: Sequence[dict[str, Any]]) -> list[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from .identifiers import management_group_of
 from .offline import PLACEHOLDER_OBJECT_ID
 from .report import NOT_CHECKED
 from .roles import AKS_RBAC_READER, BACKLINE_APP_ID, READER
@@ -18,15 +19,17 @@ _SHORT = {READER.name: "Reader", AKS_RBAC_READER.name: "AKS RBAC Reader"}
 
 def render_markdown(document: dict[str, Any]) -> str:
     assignments = document["assignments"]
-    subscriptions = sorted({_subscription(a["scope"]) for a in assignments})
+    groups = [a for a in assignments if management_group_of(a["scope"]) is not None]
+    subscriptions = sorted({_subscription(a["scope"]) for a in assignments if a not in groups})
     clusters = [a for a in assignments if a["role"] == AKS_RBAC_READER.name]
-    readers = [a for a in assignments if a["role"] == READER.name]
+    readers = [a for a in assignments if a["role"] == READER.name and a not in groups]
+    on_groups = f", Reader on {len(groups)} management group(s)" if groups else ""
     principal = document["servicePrincipal"]
     lines = [
         f"### Backline access for tenant `{document['tenantId']}`",
         "",
         f"**{len(subscriptions)} subscription(s), {len(clusters)} cluster(s): {len(assignments)} role assignment(s)** "
-        f"(Reader on {len(readers)} subscription(s), AKS RBAC Reader on {len(clusters)} cluster(s)); "
+        f"(Reader on {len(readers)} subscription(s){on_groups}, AKS RBAC Reader on {len(clusters)} cluster(s)); "
         f"adopted: {_adopted(document)}; removed: only `pulumi preview` knows (this plan has no stack state).",
         "",
         f"Service principal of Backline's app `{BACKLINE_APP_ID}`: **{principal['mode']}**, {principal['action']}"
@@ -54,7 +57,12 @@ def mermaid_lines(document: dict[str, Any]) -> list[str]:
     """tenant -> service principal -> subscriptions -> clusters, collapsed where it would stop being readable."""
     by_subscription: dict[str, list[str]] = defaultdict(list)
     readers = set()
+    groups = []
     for item in document["assignments"]:
+        group = management_group_of(item["scope"])
+        if group is not None:
+            groups.append(group)
+            continue
         subscription = _subscription(item["scope"])
         if item["role"] == READER.name:
             readers.add(subscription)
@@ -65,6 +73,10 @@ def mermaid_lines(document: dict[str, Any]) -> list[str]:
     lines = [
         "flowchart LR",
         f'  tenant["Tenant {document["tenantId"]}"] --> sp["Backline service principal<br/>app {BACKLINE_APP_ID}"]',
+    ]
+    lines += [
+        f'  sp -->|Reader| g{index}["Management group {group}<br/>every subscription below"]'
+        for index, group in enumerate(groups)
     ]
     if len(subscriptions) > DIAGRAM_SUBSCRIPTIONS:
         cluster_count = sum(len(names) for names in by_subscription.values())

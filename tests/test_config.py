@@ -189,6 +189,24 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str]] = [
         "pulumi config set --path 'backline-access:subscriptions[0]' <value>",
     ),
     (
+        "management group by display name",
+        valid(managementGroups=["Contoso Production"]),
+        "managementGroups[0]: 'Contoso Production' is not a valid management group id (1-90 letters, digits, '-', "
+        "'_', '.', '(' or ')', not ending in '.'; the id, not the display name)\n"
+        '    fix: az account management-group list --query "[].{id:name, displayName:displayName}" -o table',
+    ),
+    (
+        "management group as a resource id",
+        valid(managementGroups=["/providers/Microsoft.Management/managementGroups/platform"]),
+        "managementGroups[0]: '/providers/Microsoft.Management/managementGroups/platform' is a resource id; write "
+        "only the group's id (the last part of it)",
+    ),
+    (
+        "management group listed twice",
+        valid(managementGroups=["platform", "Platform"]),
+        "managementGroups[1]: 'Platform' is listed twice (also at managementGroups[0]); remove one of them",
+    ),
+    (
         "flag as a word",
         valid(aksRequireAzureRbac="sometimes"),
         "aksRequireAzureRbac: 'sometimes' must be true or false",
@@ -260,3 +278,9 @@ def test_valid_config_is_normalised_to_lower_case_ids_and_canonical_clusters() -
 def test_the_model_accepts_python_names_for_use_from_a_customer_program() -> None:
     config = AccessConfig(tenant_id=TENANT, subscriptions=[SUB_A])
     assert config.subscriptions == [SUB_A]
+
+
+def test_management_groups_alone_are_something_to_grant() -> None:
+    config = parse_config({"tenantId": TENANT, "managementGroups": ["platform", "Contoso-Prod_(eu).1"]})
+    assert config.management_groups == ["platform", "Contoso-Prod_(eu).1"]
+    assert config.subscriptions == [] and config.aks == []

@@ -316,3 +316,83 @@ def test_all_true_on_a_subscription_the_deployer_may_not_read_grants_nothing(fak
     with pytest.raises(PreflightError, match=rf"(?s)Cannot list the AKS clusters .*/subscriptions/{SUB_B}: HTTP 403"):
         run_offline(every_cluster_of(SUB_B), azure=mocks, preview=True)
     assert [t for t, _ in mocks.created if t in (ASSIGNMENT, SERVICE_PRINCIPAL)] == []
+
+
+# --- management groups ---------------------------------------------------------------------------------
+
+SUB_C = "3e4a0b6f-9c3d-4ebf-9f5b-4d0c8a7e6f32"
+SUB_D = "4f5b1c7a-0d4e-4fc0-a06c-5e1d9b8f7a43"
+GROUP_SCOPE = "/providers/Microsoft.Management/managementGroups/platform"
+
+
+@pytest.fixture
+def grouped(fake: FakeAzureServer) -> FakeAzureServer:
+    """platform > (SUB_A, prod > (SUB_C, SUB_D)): three subscriptions below `platform`, one of them nested."""
+    fake.estate.subscriptions += [SUB_C, SUB_D]
+    fake.estate.management_groups = {"platform": [SUB_A, "prod"], "prod": [SUB_C, SUB_D]}
+    return fake
+
+
+def with_groups(*groups: str, subscriptions: tuple[str, ...] = (SUB_A,)) -> dict[str, str]:
+    wanted = {"backline-access:tenantId": TENANT, "backline-access:managementGroups": json.dumps(list(groups))}
+    if subscriptions:
+        wanted["backline-access:subscriptions"] = json.dumps(list(subscriptions))
+    return wanted
+
+
+def test_a_management_group_gets_reader_and_subscription_ids_list_every_subscription_below(
+    grouped: FakeAzureServer,
+) -> None:
+    run = run_offline(with_groups("platform"), azure=ProviderOfFake(grouped))
+    [group_grant] = [r for r in run.of_type(ASSIGNMENT) if r.inputs["scope"] == GROUP_SCOPE]
+    assert group_grant.inputs["roleDefinitionId"] == f"/providers/Microsoft.Authorization/roleDefinitions/{READER_GUID}"
+    assert group_grant.import_id == ""  # nothing there yet: created
+    assert run.outputs["subscriptionIds"] == ",".join(sorted([SUB_A, SUB_C, SUB_D]))  # no duplicate of SUB_A
+    assert list(run.outputs["managementGroupAssignments"]) == ["platform"]
+    assert list(run.outputs["readerAssignments"]) == [SUB_A]
+    [redundant] = [w for w in run.warnings if "redundant" in w]
+    assert redundant.startswith(f"subscriptions[0]: {SUB_A} is below management group platform, whose Reader")
+    assert len(grouped.calls("GET", "descendants")) == 1
+    listings = grouped.calls("GET", "roleAssignments")
+    listed = sorted(r.path.split("/providers/Microsoft.Authorization")[0] for r in listings)
+    # adoption lists the subscription and the group once each; the post-deploy checks the same again
+    assert listed == sorted([GROUP_SCOPE, f"/subscriptions/{SUB_A}"] * 2)
+    verification = run.outputs["verification"]
+    assert (verification["pass"], verification["fail"], verification["pending"]) == (4, 0, 0)
+
+
+def test_a_group_only_config_grants_at_the_group_and_names_no_provider_subscription(grouped: FakeAzureServer) -> None:
+    run = run_offline(with_groups("platform", subscriptions=()), azure=ProviderOfFake(grouped), preview=True)
+    assert granted(run) == [GROUP_SCOPE]
+    [arm] = run.of_type("pulumi:providers:azure-native")
+    assert "subscriptionId" not in arm.inputs  # Azure CLI sign-in uses its default subscription
+    assert run.outputs["subscriptionIds"] == ",".join(sorted([SUB_A, SUB_C, SUB_D]))
+
+
+def test_an_existing_reader_at_the_group_is_adopted(grouped: FakeAzureServer) -> None:
+    role = f"/providers/Microsoft.Authorization/roleDefinitions/{READER_GUID}"
+    grouped.estate.assignments.append(Assignment("5c6d7e8f-0000-4000-8000-000000000001", GROUP_SCOPE, role, SP))
+    run = run_offline(with_groups("platform", subscriptions=()), azure=ProviderOfFake(grouped), preview=True)
+    [adopted] = run.of_type(ASSIGNMENT)
+    assert adopted.import_id == f"{GROUP_SCOPE}/providers/Microsoft.Authorization/roleAssignments/" + (
+        "5c6d7e8f-0000-4000-8000-000000000001"
+    )
+    assert adopted.inputs["roleDefinitionId"] == role
+
+
+@pytest.mark.parametrize("problem", ["missing", "forbidden"])
+def test_a_group_that_is_missing_or_unreadable_stops_before_anything_is_registered(
+    grouped: FakeAzureServer, problem: str
+) -> None:
+    group = "nosuchgroup" if problem == "missing" else "platform"
+    if problem == "forbidden":
+        grouped.forbid(GROUP_SCOPE)
+    mocks = ProviderOfFake(grouped)
+    with pytest.raises(PreflightError) as error:
+        run_offline(with_groups(group), azure=mocks, preview=True)
+    message = str(error.value)
+    assert "Cannot read the management groups in backline-access:managementGroups; nothing was granted" in message
+    assert f"managementGroups: {group} does not exist, or the deployer may not read it (HTTP " in message
+    assert "403 AuthorizationFailed" in message if problem == "forbidden" else "404 NotFound" in message
+    assert "fix: use the group's id, not its display name (az account management-group list --query" in message
+    assert [t for t, _ in mocks.created if t in (ASSIGNMENT, SERVICE_PRINCIPAL)] == []

@@ -143,6 +143,7 @@ SCHEMA_BLIND = {
     "aks all: true beside clusters",
     "exclude without all",
     "aks entry without clusters",
+    "management group listed twice",
 }
 
 VALID_CONFIGS: dict[str, dict[str, object]] = {

@@ -193,3 +193,32 @@ def test_preflight_fixes_outside_the_public_cloud_start_with_az_cloud_set(
     assert (
         "fix: az cloud set --name AzureChinaCloud && az aks update --resource-group rg-prod --name aks-prod" in warning
     )
+
+
+GROUPS_ONLY = f"config:\n  backline-access:tenantId: {TENANT}\n  backline-access:managementGroups: [platform]\n"
+
+
+def test_groups_only_with_oidc_and_no_subscription_says_which_setting_the_provider_needs(
+    run_stack: Callable[..., OfflineRun], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ARM_SUBSCRIPTION_ID", raising=False)
+    monkeypatch.setenv("ARM_USE_OIDC", "true")
+    monkeypatch.setenv("ARM_CLIENT_ID", "00000000-0000-0000-0000-00000000c11e")
+    with pytest.raises(ConfigError) as error:
+        run_stack(GROUPS_ONLY)
+    [problem] = error.value.problems
+    assert problem.path == "azure-native:subscriptionId"
+    assert "only managementGroups are granted" in problem.message
+    assert problem.fix is not None and problem.fix.startswith("pulumi config set azure-native:subscriptionId <id>")
+
+
+def test_groups_only_starts_the_provider_in_the_given_subscription_or_the_cli_default(
+    run_stack: Callable[..., OfflineRun], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ARM_USE_OIDC", "true")
+    arm, _ = providers(run_stack(GROUPS_ONLY + f"  azure-native:subscriptionId: {SUB_A}\n"))
+    assert arm["subscriptionId"] == SUB_A
+    for variable in ("ARM_USE_OIDC", "ARM_CLIENT_ID", "ARM_USE_MSI", "ARM_CLIENT_SECRET", "ARM_OIDC_TOKEN"):
+        monkeypatch.delenv(variable, raising=False)
+    arm, _ = providers(run_stack(GROUPS_ONLY))  # Azure CLI sign-in: its default subscription
+    assert "subscriptionId" not in arm

@@ -118,3 +118,32 @@ def test_az_format_with_a_known_object_id_assigns_by_object_id(stack_file: Calla
     commands = plan_of(stack_file, text, "az")
     assert "az ad sp create" not in commands
     assert f"--assignee-object-id {object_id} --assignee-principal-type ServicePrincipal" in commands
+
+
+GROUPED = (
+    f"config:\n  backline-access:tenantId: {TENANT}\n  backline-access:subscriptions: [{SUB_A}]\n"
+    "  backline-access:managementGroups: [platform]\n"
+)
+
+
+def test_a_management_group_shows_in_the_summary_the_table_and_a_diagram_that_parses(
+    stack_file: Callable[[str], Path],
+) -> None:
+    markdown = plan_of(stack_file, GROUPED, "markdown")
+    assert "(Reader on 1 subscription(s), Reader on 1 management group(s), AKS RBAC Reader on 0 cluster(s))" in markdown
+    assert "| Reader | `/providers/Microsoft.Management/managementGroups/platform` |" in markdown
+    diagram = markdown.split("```mermaid\n")[1].split("```")[0]
+    assert 'sp -->|Reader| g0["Management group platform<br/>every subscription below"]' in diagram
+    assert mermaid_parses(diagram) == "flowchart-v2"
+
+
+def test_the_text_plan_names_the_group_and_what_is_resolved_at_deploy_time(stack_file: Callable[[str], Path]) -> None:
+    text = plan_of(stack_file, GROUPED, "text")
+    assert "  management group platform: Reader (every subscription below it, present and future)" in text
+    assert f"  subscription {SUB_A}: Reader" in text
+    assert "every subscription below management group platform (for subscriptionIds): resolved at deploy time" in text
+    commands = plan_of(stack_file, GROUPED, "az")
+    assert (
+        "--role acdd72a7-3385-48ef-bd42-f606fba81ae7 --scope /providers/Microsoft.Management/managementGroups/platform"
+        in commands
+    )

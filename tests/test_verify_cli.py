@@ -206,3 +206,41 @@ def test_an_unknown_cloud_exits_2_with_the_providers_message(
     code, _, stderr = verify(stack_file, "--wait", "0")
     assert code == 2
     assert "ARM_ENVIRONMENT: names the cloud 'mars', which is none of public, usgovernment, china" in stderr
+
+
+WITH_GROUP = "  backline-access:managementGroups: [platform]\n  backline-access:aks:"
+
+
+def test_a_management_group_reader_is_checked_at_the_group_and_covers_the_subscriptions_below(
+    signed_in_to: Callable[..., FakeAzureServer], stack_file: Callable[[str], Path]
+) -> None:
+    world = onboarded()
+    world.management_groups = {"platform": [SUB_B]}
+    group = "/providers/Microsoft.Management/managementGroups/platform"
+    # SUB_B's own Reader is gone; the group's covers it
+    [own] = [a for a in world.assignments if a.name == "r-b"]
+    own.scope, own.name = group, "r-group"
+    own.role_definition_id = "/providers/Microsoft.Authorization/roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7"
+    signed_in_to(world)
+    text = STACK.replace("  backline-access:aks:", WITH_GROUP)
+    result = runner.invoke(app, ["verify", "--config", str(stack_file(text)), "--wait", "0", "--format", "json"])
+    assert result.exit_code == 0, result.stdout
+    readers = {c["scope"]: c["evidence"] for c in json.loads(result.stdout)["checks"] if c["check"] == "Reader"}
+    assert readers[group] == "assignment r-group at this scope"
+    assert readers[f"/subscriptions/{SUB_B}"] == f"inherited from {group} (assignment r-group)"
+
+
+def test_a_missing_group_reader_fails_with_the_command_that_grants_it(
+    signed_in_to: Callable[..., FakeAzureServer], stack_file: Callable[[str], Path]
+) -> None:
+    world = onboarded()
+    world.management_groups = {"platform": [SUB_B]}
+    signed_in_to(world)
+    text = STACK.replace("  backline-access:aks:", WITH_GROUP)
+    result = runner.invoke(app, ["verify", "--config", str(stack_file(text)), "--wait", "0"])
+    assert result.exit_code == 1
+    group = "/providers/Microsoft.Management/managementGroups/platform"
+    assert [line.split()[:3] for line in result.stdout.splitlines() if line.startswith("FAIL")] == [
+        ["FAIL", "Reader", group]
+    ]
+    assert f"--role Reader --scope {group}" in result.stdout

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 BACKLINE_APP_ID = "3fc75f55-e53f-4950-9127-665106cded58"
+GROUP_SCOPE = "/providers/microsoft.management/managementgroups/"
 
 
 @dataclass
@@ -89,6 +90,25 @@ class Estate:
     assignments: list[Assignment] = field(default_factory=list)
     clients: dict[str, str] = field(default_factory=dict)  # client id -> secret
     federated_clients: list[str] = field(default_factory=list)  # client ids that may sign in with OIDC
+
+    def groups_above(self, scope: str) -> set[str]:
+        """The lower-case scopes of every management group above a subscription's or a group's scope."""
+        parents = {
+            child.lower(): group.lower() for group, children in self.management_groups.items() for child in children
+        }
+        parts = scope.lower().strip("/").split("/")
+        node = parts[1] if parts[0] == "subscriptions" else parts[3] if len(parts) > 3 else ""
+        above: set[str] = set()
+        while node in parents:
+            node = parents[node]
+            above.add(f"{GROUP_SCOPE}{node}")
+        return above
+
+    def contains(self, outer: str, inner: str) -> bool:
+        """Whether lower-case scope `inner` is `outer` or below it (the root, "", contains everything)."""
+        if outer in ("", inner) or inner.startswith(outer + "/"):
+            return True
+        return outer.startswith(GROUP_SCOPE) and outer in self.groups_above(inner)
 
     @classmethod
     def load(cls, path: Path) -> Estate:

@@ -262,13 +262,16 @@ class FakeAzureServer:
 
     def _check_scope(self, scope: str) -> None:
         lower = scope.lower()
+        group = re.match(r"/providers/microsoft\.management/managementgroups/([^/]+)", lower)
+        if group and group.group(1) not in {g.lower() for g in self.estate.management_groups}:
+            raise AzureError(404, "NotFound", f"Management group '{group.group(1)}' not found.")
         subscription = re.match(r"/subscriptions/([^/]+)", lower)
         if subscription and subscription.group(1) not in {s.lower() for s in self.estate.subscriptions}:
             raise AzureError(
                 404, "SubscriptionNotFound", f"The subscription '{subscription.group(1)}' could not be found."
             )
         for forbidden in self.faults.forbidden_scopes:
-            if lower.startswith(forbidden):
+            if lower.startswith(forbidden.lower()):
                 raise AzureError(
                     403,
                     "AuthorizationFailed",
@@ -336,6 +339,7 @@ class FakeAzureServer:
 
     def _descendants(self, path: str, query: dict[str, str]) -> dict[str, Any]:
         match = re.fullmatch(r"/providers/Microsoft\.Management/managementGroups/([^/]+)/descendants", path, re.I)
+        self._check_scope(path)
         if not match or match.group(1) not in self.estate.management_groups:
             raise AzureError(404, "NotFound", f"Management group '{match.group(1) if match else path}' not found.")
         items: list[dict[str, Any]] = []
@@ -406,14 +410,11 @@ class FakeAzureServer:
         at_scope = "atscope()" in filter_text.lower()
         principal = re.search(r"principalId eq '([^']+)'", filter_text, re.I)
         lower = scope.lower().rstrip("/")
-        subscription = "/".join(lower.split("/")[:3]) if lower.startswith("/subscriptions/") else None
         chosen = []
         for assignment in self.estate.assignments:
             theirs = assignment.scope.lower().rstrip("/")
-            if subscription and theirs.startswith("/subscriptions/") and not theirs.startswith(subscription):
-                continue  # another subscription's: neither above nor below this scope
-            above_or_at = lower == theirs or lower.startswith(theirs + "/") or theirs == ""
-            below = theirs.startswith(lower + "/")
+            above_or_at = self.estate.contains(theirs, lower)
+            below = self.estate.contains(lower, theirs)
             if not (above_or_at or (below and not at_scope)):
                 continue
             if principal and assignment.principal_id.lower() != principal.group(1).lower():
