@@ -108,10 +108,9 @@ def verify(
     try:
         handed_over = handed_over_config(config or _stack_file(stack))
         access = load_config(handed_over)
-        # The same settings and cloud rules as the providers in `pulumi up`.
-        settings = provider_settings(
-            handed_over, set(), os.environ, access.tenant_id, build_plan(access).home_subscription
-        )
+        # The same settings and cloud rules as the providers in `pulumi up` (no provider starts here).
+        home = build_plan(access).home_subscription
+        settings = provider_settings(handed_over, set(), os.environ, access.tenant_id, home, starts_provider=False)
         choice = settings.cloud
     except ConfigError as error:
         typer.echo(error.render(), err=True)

@@ -66,9 +66,11 @@ def provider_settings(
     environ: Mapping[str, str],
     tenant_id: str,
     subscription_id: str,
+    starts_provider: bool = True,
 ) -> ProviderSettings:
     """The settings of both providers, pinned to `tenant_id`. Raises ConfigError for settings no provider knows,
-    values of the wrong kind, a tenant that contradicts the pin, or an unknown cloud."""
+    values of the wrong kind, a tenant that contradicts the pin, or an unknown cloud (and, when a provider is to
+    start, a subscription it cannot start without)."""
     problems: list[Problem] = []
     given = {package: _given(package, handed_over, problems) for package in (ARM, GRAPH)}
     for package, settings in given.items():
@@ -92,7 +94,7 @@ def provider_settings(
                 "ARM_METADATA_HOSTNAME instead",
             )
         )
-    if not subscription_id:
+    if starts_provider and not subscription_id:
         problems += _no_subscription_to_start_in(given[ARM], environ)
     if problems:
         raise ConfigError(problems, heading="Invalid Azure provider settings in the stack config")

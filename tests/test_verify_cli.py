@@ -230,6 +230,20 @@ def test_a_management_group_reader_is_checked_at_the_group_and_covers_the_subscr
     assert readers[f"/subscriptions/{SUB_B}"] == f"inherited from {group} (assignment r-group)"
 
 
+def test_a_group_only_config_is_verified_with_service_principal_credentials(
+    signed_in_to: Callable[..., FakeAzureServer], stack_file: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ARM_SUBSCRIPTION_ID", raising=False)
+    world = onboarded()
+    world.management_groups = {"platform": [SUB_A, SUB_B]}
+    signed_in_to(world)  # ARM_CLIENT_ID and a secret: azure-native would need a subscription; verify does not
+    text = f"config:\n  backline-access:tenantId: {TENANT}\n  backline-access:managementGroups: [platform]\n"
+    result = runner.invoke(app, ["verify", "--config", str(stack_file(text)), "--wait", "0", "--format", "json"])
+    assert result.exit_code == 1, result.stdout + result.stderr  # the group's Reader is missing: a failed check
+    [reader] = [c for c in json.loads(result.stdout)["checks"] if c["check"] == "Reader"]
+    assert reader["status"] == "fail"
+
+
 def test_a_missing_group_reader_fails_with_the_command_that_grants_it(
     signed_in_to: Callable[..., FakeAzureServer], stack_file: Callable[[str], Path]
 ) -> None:
