@@ -156,6 +156,42 @@ def _plan_with_every_cluster(access: AccessConfig, reader: EstateReader) -> Acce
 
 
 @app.command()
+def init(
+    stack: Annotated[str, typer.Option(help="The stack to write: Pulumi.<stack>.yaml beside the nearest Pulumi.yaml.")],
+    tenant: Annotated[
+        str | None, typer.Option(help="Tenant id; default: the stack file's, else the credentials' tenant.")
+    ] = None,
+    cloud_sub: Annotated[list[str], typer.Option("--cloud-sub", help="Reader on this subscription (repeatable).")] = [],  # noqa: B006 - typer reads the default, never mutates it
+    aks_sub: Annotated[
+        list[str],
+        typer.Option("--aks-sub", help="List this subscription's AKS clusters and ask for each (repeatable)."),
+    ] = [],  # noqa: B006
+    aks_all: Annotated[
+        bool, typer.Option("--aks-all", help="With --aks-sub: every cluster, without asking (written as all: true).")
+    ] = False,
+    management_group: Annotated[
+        list[str], typer.Option("--management-group", help="Reader on this management group (repeatable).")
+    ] = [],  # noqa: B006
+    from_existing: Annotated[
+        bool,
+        typer.Option("--from-existing", help="Take over the access Backline's service principal already has."),
+    ] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the diff; write nothing.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="Write without asking for confirmation.")] = False,
+) -> None:
+    """Write (or merge into) Pulumi.<stack>.yaml from the bash script's flags, per-cluster answers, or the
+    access Backline already has. Keeps your comments and keys; running it twice changes nothing.
+
+    Exit codes: 0 written or nothing to change, 1 Azure could not be read, 2 bad flags or config, 3 credentials."""
+    from .init_flow import Terminal, run_init
+    from .onboarding import Request
+
+    request = Request(cloud_sub, aks_sub, aks_all, management_group, from_existing)
+    code = run_init(stack, tenant, request, dry_run, yes, os.environ, Terminal.of_process(), Path.cwd())
+    raise typer.Exit(code)
+
+
+@app.command()
 def schema() -> None:
     """Print the JSON Schema of a Pulumi.<stack>.yaml for this project (for editors and CI linting)."""
     typer.echo(json.dumps(stack_file_schema(), indent=2))

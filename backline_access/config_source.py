@@ -75,9 +75,10 @@ def stray_key_problems(handed_over: Mapping[str, Any]) -> list[Problem]:
     return problems
 
 
-def handed_over_config(stack_file: Path) -> dict[str, str]:
-    """The config of a stack file as the Pulumi CLI passes it to the program (PULUMI_CONFIG)."""
-    document = _load_yaml(stack_file)
+def handed_over_config(stack_file: Path, text: str | None = None) -> dict[str, str]:
+    """The config of a stack file as the Pulumi CLI passes it to the program (PULUMI_CONFIG). `text`: the file's
+    content when it is not (yet) on disk."""
+    document = _load_yaml(stack_file) if text is None else _parse_yaml(stack_file, text)
     config = document.get("config") or {}
     if not isinstance(config, dict):
         raise ConfigError(
@@ -122,7 +123,10 @@ def _load_yaml(path: Path) -> dict[str, Any]:
         data = path.read_bytes()
     except OSError as error:
         raise ConfigError([Problem(str(path), f"cannot be read: {error.strerror}")], heading="No stack file") from None
-    text = _as_text(path, data)
+    return _parse_yaml(path, _as_text(path, data))
+
+
+def _parse_yaml(path: Path, text: str) -> dict[str, Any]:
     try:
         document = YAML(typ="safe", pure=True).load(text)
     except DuplicateKeyError as error:

@@ -61,7 +61,7 @@ def reader_from_provider_token(cloud: Cloud, token: str, retry: ReadRetryPolicy 
 
 
 def reader_from_environment(
-    environ: Mapping[str, str], cloud: Cloud, tenant_id: str, retry: ReadRetryPolicy | None = None
+    environ: Mapping[str, str], cloud: Cloud, tenant_id: str | None, retry: ReadRetryPolicy | None = None
 ) -> EstateReader:
     """Outside Pulumi: azure-identity from the ARM_* variables the providers read."""
     return reader_for(cloud, credential_from_environment(environ, cloud, tenant_id), retry=retry)

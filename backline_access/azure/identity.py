@@ -76,12 +76,12 @@ def cloud_from_metadata(document: Mapping[str, Any], host: str) -> Cloud:
         raise AzureReadError(AzureFailure(host, 200, "CloudMetadataUnexpected", f"missing {error}")) from None
 
 
-def credential_from_environment(environ: Mapping[str, str], cloud: Cloud, tenant_id: str) -> TokenCredential:
+def credential_from_environment(environ: Mapping[str, str], cloud: Cloud, tenant_id: str | None) -> TokenCredential:
     """A credential from the ARM_* variables, in the providers' order: client secret, client certificate,
     OIDC (a token, a token file, or GitHub Actions' ACTIONS_ID_TOKEN_REQUEST_*), managed identity, then the
     Azure CLI's login."""
     client_id = environ.get("ARM_CLIENT_ID", "")
-    tenant = environ.get("ARM_TENANT_ID") or tenant_id
+    tenant = environ.get("ARM_TENANT_ID") or tenant_id or ""
     options: dict[str, Any] = {"authority": cloud.login}
     if cloud.name == "custom":
         options["disable_instance_discovery"] = True

@@ -1,0 +1,159 @@
+"""The steps of `backline-access init`, in order: check the flags, find the stack file, sign in, gather what to
+grant, merge it into the file, validate the result, show the diff, then write (or, with --dry-run, not)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from azure.core.exceptions import AzureError
+
+from .azure import AzureReadError, reader_from_environment, resolve_cloud
+from .clouds import choose_cloud
+from .config_source import handed_over_config, load_config
+from .onboarding import InitError, InitReads, Present, Request, flag_problems, gather
+from .preflight import login_fix
+from .problems import ConfigError
+from .stack_file_edit import merge, unified_diff, write_atomically
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CREDENTIALS = 0, 1, 2, 3
+HEADER = (
+    "Backline read-only access for one tenant (written by backline-access init; edit freely, init keeps your\n"
+    "comments and keys). Check it offline: backline-access plan --stack {stack}"
+)
+
+
+@dataclass(frozen=True)
+class Terminal:
+    """Where init talks to a person: `interactive` when stdin is a terminal (prompts are possible)."""
+
+    interactive: bool
+    read_line: Callable[[], str]
+    out: TextIO
+    err: TextIO
+
+    @classmethod
+    def of_process(cls) -> Terminal:
+        return cls(sys.stdin.isatty(), sys.stdin.readline, sys.stdout, sys.stderr)
+
+    def say(self, text: str) -> None:
+        print(text, file=self.out, flush=True)
+
+    def error(self, text: str) -> None:
+        print(text, file=self.err, flush=True)
+
+    def ask(self, question: str) -> bool:
+        """`question [y/N] `, and a yes only for y or yes (the script's default is no)."""
+        print(f"{question} [y/N] ", end="", file=self.out, flush=True)
+        return self.read_line().strip().lower() in ("y", "yes")
+
+
+ReaderFactory = Callable[[Mapping[str, str], Present, str | None], tuple[InitReads, str]]
+
+
+def run_init(
+    stack: str,
+    tenant: str | None,
+    request: Request,
+    dry_run: bool,
+    yes: bool,
+    environ: Mapping[str, str],
+    terminal: Terminal,
+    cwd: Path,
+    reader: ReaderFactory | None = None,
+) -> int:
+    problems = flag_problems(request, tenant)
+    if problems:
+        for problem in problems:
+            terminal.error(f"Error: {problem}")
+        return EXIT_USAGE
+    if request.aks_subs and not request.aks_all and not terminal.interactive:
+        terminal.error(
+            "Error: --aks-sub asks for each cluster, and there is no terminal to ask on. Pass --aks-all to take every "
+            "cluster (written as all: true), or list the clusters in the stack file yourself."
+        )
+        return EXIT_USAGE
+    if not dry_run and not yes and not terminal.interactive:
+        terminal.error("Error: no terminal to confirm writing the stack file on: pass --yes, or --dry-run to see it.")
+        return EXIT_USAGE
+    project = next((folder for folder in [cwd, *cwd.parents] if (folder / "Pulumi.yaml").is_file()), None)
+    if project is None:
+        terminal.error(f"Error: no Pulumi.yaml in {cwd} or its parents: run init in the Pulumi project's folder.")
+        return EXIT_USAGE
+    path = project / f"Pulumi.{stack}.yaml"
+    try:
+        original = path.read_text(encoding="utf-8") if path.exists() else None
+        present = Present.of(original)
+        reads, tenant_id = (reader or _reader_from_environment)(environ, present, tenant)
+        ask = terminal.ask if terminal.interactive else None
+        wanted = gather(request, reads, tenant_id, present, ask, terminal.say)
+        merged = merge(original, wanted, stack, header=HEADER.format(stack=stack))
+        if merged.changes:
+            load_config(handed_over_config(path, merged.text))  # the same validation as any stack file
+    except ConfigError as error:
+        terminal.error(error.render() + "\nNothing was written.")
+        return EXIT_USAGE
+    except _CredentialsError as error:
+        terminal.error(f"Error: {error}")
+        return EXIT_CREDENTIALS
+    except (InitError, AzureReadError) as error:
+        terminal.error(f"Error: {error}")
+        return EXIT_FAILED
+    return _finish(path, original, merged.text, merged.changes, stack, dry_run, yes, terminal)
+
+
+def _finish(
+    path: Path,
+    original: str | None,
+    text: str,
+    changes: list[str],
+    stack: str,
+    dry_run: bool,
+    yes: bool,
+    terminal: Terminal,
+) -> int:
+    next_step = f"Next: backline-access plan --stack {stack}   (then: pulumi preview --stack {stack})"
+    if not changes:
+        terminal.say(f"{path.name} already grants all of it: nothing to change.\n{next_step}")
+        return EXIT_OK
+    terminal.say(f"{path.name}: {len(changes)} change(s)")
+    terminal.say("\n".join(f"  {change}" for change in changes))
+    terminal.say(unified_diff(original or "", text, path).rstrip("\n"))
+    if dry_run:
+        terminal.say(f"Dry run: {path.name} was not written.")
+        return EXIT_OK
+    if not yes and not terminal.ask(f"Write {path.name}?"):
+        terminal.say(f"{path.name} was not written.")
+        return EXIT_OK
+    write_atomically(path, text)
+    terminal.say(f"Wrote {path}.\n{next_step}")
+    return EXIT_OK
+
+
+class _CredentialsError(Exception):
+    pass
+
+
+def _reader_from_environment(environ: Mapping[str, str], present: Present, tenant: str | None) -> tuple[InitReads, str]:
+    """The read side on the stack's cloud, signed in with the ARM_* variables (else the Azure CLI); the tenant
+    is --tenant, else the stack file's, else the credentials'."""
+    wanted_tenant = (tenant or present.tenant_id or environ.get("ARM_TENANT_ID") or "").lower() or None
+    choice = choose_cloud(present.provider_settings, environ)
+    try:
+        reads = reader_from_environment(environ, resolve_cloud(choice), wanted_tenant)
+        actual = reads.credentials_tenant()
+    except (ValueError, TypeError) as error:
+        raise _CredentialsError(f"cannot sign in ({error}); pass --tenant <tenant id> or set ARM_TENANT_ID") from None
+    except (AzureReadError, AzureError) as error:
+        raise _CredentialsError(f"cannot sign in: {error}\n    fix: az login (in CI: the ARM_* variables)") from None
+    if actual is None:
+        raise _CredentialsError("the credentials' token names no tenant; pass --tenant <tenant id>")
+    if wanted_tenant and actual != wanted_tenant:
+        raise _CredentialsError(
+            f"the credentials belong to tenant {actual}, but the stack is for tenant {wanted_tenant}\n"
+            f"    fix: {login_fix(wanted_tenant, None)}"
+        )
+    return reads, actual

@@ -1,0 +1,261 @@
+"""`backline-access init`: what a stack file must grant, from the bash script's flags, the answers to its
+per-cluster question, and the access Backline already has. Reads go through the read side; writing the file is
+`stack_file_edit`'s job."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from .azure import AssignmentInventory, ClusterInfo, ClusterInventory, RoleAssignmentInfo
+from .identifiers import (
+    GUID_PATTERN,
+    ClusterId,
+    management_group_of,
+    management_group_problem,
+    management_group_scope,
+    parse_cluster_resource_id,
+    subscription_scope,
+)
+from .preflight import rbac_fix
+from .roles import AKS_RBAC_READER, BACKLINE_APP_ID, READER
+from .stack_file_edit import AKS, TENANT, Wanted
+
+_GUID = re.compile(GUID_PATTERN)
+_ROLE_NAMES = {READER.guid: READER.name, AKS_RBAC_READER.guid: AKS_RBAC_READER.name}
+
+
+class InitError(Exception):
+    """A problem that stops init before anything is written (the message says what to do)."""
+
+
+class InitReads(Protocol):
+    def credentials_tenant(self) -> str | None: ...
+    def service_principal(self, app_id: str) -> str | None: ...
+    def subscriptions(self) -> list[str]: ...
+    def role_assignments(self, principal_id: str, scopes: Iterable[str]) -> AssignmentInventory: ...
+    def clusters_in(self, subscriptions: Iterable[str]) -> ClusterInventory: ...
+
+
+@dataclass(frozen=True)
+class Request:
+    """The flags, with the bash script's meaning."""
+
+    cloud_subs: Sequence[str] = ()
+    aks_subs: Sequence[str] = ()
+    aks_all: bool = False
+    management_groups: Sequence[str] = ()
+    from_existing: bool = False
+
+
+def flag_problems(request: Request, tenant: str | None) -> list[str]:
+    """The script's messages for bad input, one per problem."""
+    problems: list[str] = []
+    for flag, values in (("--cloud-sub", request.cloud_subs), ("--aks-sub", request.aks_subs)):
+        for value in values:
+            if value.startswith("-"):
+                problems.append(f"{flag} requires a subscription ID (got the flag '{value}')")
+            elif not _GUID.match(value):
+                problems.append(f"Invalid GUID format for subscription ID: {value}")
+    if tenant is not None and not _GUID.match(tenant):
+        problems.append(f"Invalid GUID format for tenant ID: {tenant}")
+    for value in request.management_groups:
+        problem = management_group_problem(value)
+        if value.startswith("-"):
+            problems.append(f"--management-group requires a management group ID (got the flag '{value}')")
+        elif problem:
+            problems.append(f"Invalid management group ID: {value} {problem}")
+    if request.aks_all and not request.aks_subs:
+        problems.append("--aks-all is used with --aks-sub: give the subscriptions whose clusters to take")
+    if not (request.cloud_subs or request.aks_subs or request.management_groups or request.from_existing):
+        problems.append(
+            "Nothing to do: give --cloud-sub, --aks-sub, --management-group or --from-existing (see --help)"
+        )
+    return problems
+
+
+@dataclass(frozen=True)
+class Present:
+    """What a stack file already says (read leniently: init adds to it, the validation comes after)."""
+
+    tenant_id: str | None = None
+    clusters: frozenset[ClusterId] = frozenset()
+    every_cluster: frozenset[str] = frozenset()
+    provider_settings: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, text: str | None) -> Present:
+        try:
+            document = YAML(typ="safe", pure=True).load(text) if text else None
+        except YAMLError as error:
+            raise InitError(f"The stack file is not valid YAML: {error}") from None
+        config = document.get("config") if isinstance(document, dict) else None
+        if not isinstance(config, dict):
+            return cls()
+        clusters: set[ClusterId] = set()
+        every: set[str] = set()
+        for entry in config.get(AKS) or []:
+            if not isinstance(entry, dict):
+                continue
+            subscription = str(entry.get("subscription", "")).lower()
+            if entry.get("all") is True:
+                every.add(subscription)
+            clusters.update(_listed(subscription, entry.get("clusters") or []))
+        settings = {
+            key.partition(":")[2]: str(value) for key, value in config.items() if str(key).startswith("azure-native:")
+        }
+        tenant = config.get(TENANT)
+        return cls(str(tenant).lower() if tenant else None, frozenset(clusters), frozenset(every), settings)
+
+
+def _listed(subscription: str, items: Iterable[Any]) -> Iterable[ClusterId]:
+    for item in items:
+        if isinstance(item, str) and (parsed := parse_cluster_resource_id(item)):
+            yield ClusterId.of(parsed.subscription, parsed.resource_group, parsed.name)
+        elif isinstance(item, dict) and item.get("resourceGroup") and item.get("name"):
+            yield ClusterId.of(subscription, str(item["resourceGroup"]), str(item["name"]))
+
+
+# --- the access Backline already has ---------------------------------------------------------------
+
+
+@dataclass
+class TakenOver:
+    subscriptions: list[str] = field(default_factory=list)
+    management_groups: list[str] = field(default_factory=list)
+    clusters: list[ClusterId] = field(default_factory=list)
+    left: list[RoleAssignmentInfo] = field(default_factory=list)  # other roles, scopes or conditions
+
+
+def take_over(assignments: Iterable[RoleAssignmentInfo]) -> TakenOver:
+    """Which of Backline's assignments a stack config can reproduce exactly (and so adopt): Reader on a
+    subscription or a management group, AKS RBAC Reader on a cluster, without a condition. The rest is left."""
+    found = TakenOver()
+    seen: set[str] = set()
+    for assignment in sorted(assignments, key=lambda a: a.id.lower()):
+        if assignment.id.lower() in seen:
+            continue  # listed under several subscriptions (a group's is above each of them)
+        seen.add(assignment.id.lower())
+        scope = assignment.scope.rstrip("/")
+        parts = scope.split("/")
+        cluster = parse_cluster_resource_id(scope)
+        if assignment.condition is not None:
+            found.left.append(assignment)
+        elif assignment.role_guid == READER.guid and len(parts) == 3 and parts[1].lower() == "subscriptions":
+            found.subscriptions.append(parts[2].lower())
+        elif assignment.role_guid == READER.guid and (group := management_group_of(scope)) is not None:
+            found.management_groups.append(group)
+        elif assignment.role_guid == AKS_RBAC_READER.guid and cluster is not None:
+            found.clusters.append(ClusterId.of(cluster.subscription, cluster.resource_group, cluster.name))
+        else:
+            found.left.append(assignment)
+    return found
+
+
+def describe_left(assignment: RoleAssignmentInfo) -> str:
+    role = _ROLE_NAMES.get(assignment.role_guid, f"role {assignment.role_guid}")
+    why = " with a condition" if assignment.condition is not None else ""
+    return f"{role}{why} at {assignment.scope} (assignment {assignment.name})"
+
+
+# --- gathering ---------------------------------------------------------------------------------------
+
+Ask = Callable[[str], bool]
+Say = Callable[[str], None]
+
+
+def gather(request: Request, reads: InitReads, tenant_id: str, present: Present, ask: Ask | None, say: Say) -> Wanted:
+    """Everything the stack file must grant. `ask` is None without a terminal (then --aks-all is needed)."""
+    wanted = Wanted(tenant_id, [s.lower() for s in request.cloud_subs], list(request.management_groups))
+    if request.from_existing:
+        _add_existing(wanted, request, reads, say)
+    if request.aks_subs:
+        _add_clusters(wanted, request, reads, present, ask, say)
+    return wanted
+
+
+def _add_existing(wanted: Wanted, request: Request, reads: InitReads, say: Say) -> None:
+    principal = reads.service_principal(BACKLINE_APP_ID)
+    if principal is None:
+        say(
+            f"--from-existing: Backline's service principal (app {BACKLINE_APP_ID}) does not exist in the tenant: "
+            "no access to take over."
+        )
+        return
+    visible = reads.subscriptions()
+    scopes = [subscription_scope(s) for s in visible]
+    scopes += [management_group_scope(g) for g in request.management_groups]
+    inventory = reads.role_assignments(principal, scopes)
+    if inventory.failures:
+        raise InitError(
+            "--from-existing: cannot read the role assignments of Backline's service principal (nothing written):\n"
+            + "\n".join(
+                f"  - {scope}: {failure.describe()}\n    fix: give the identity that runs init Reader (or more) there"
+                for scope, failure in sorted(inventory.failures.items())
+            )
+        )
+    found = take_over(a for listed in inventory.assignments.values() for a in listed)
+    wanted.subscriptions += found.subscriptions
+    wanted.management_groups += found.management_groups
+    for cluster in found.clusters:
+        wanted.add_cluster(cluster.subscription_id, cluster.resource_group, cluster.name)
+    total = len(found.subscriptions) + len(found.management_groups) + len(found.clusters)
+    say(
+        f"--from-existing: Backline's service principal {principal} has {total} assignment(s) to take over in the "
+        f"{len(visible)} subscription(s) these credentials see "
+        f"(Reader on {len(found.subscriptions)} subscription(s) and {len(found.management_groups)} management "
+        f"group(s), AKS RBAC Reader on {len(found.clusters)} cluster(s)); pulumi up adopts them and creates none."
+    )
+    for assignment in found.left:
+        say(f"  not taken over (left as it is; the stack neither manages nor removes it): {describe_left(assignment)}")
+
+
+def _add_clusters(
+    wanted: Wanted, request: Request, reads: InitReads, present: Present, ask: Ask | None, say: Say
+) -> None:
+    subscriptions = list(dict.fromkeys(s.lower() for s in request.aks_subs))
+    if request.aks_all:
+        wanted.every_cluster += subscriptions
+        return
+    inventory = reads.clusters_in(subscriptions)
+    if inventory.failures:
+        raise InitError(
+            "Cannot list the AKS clusters (nothing written):\n"
+            + "\n".join(
+                f"  - {subscription_scope(subscription)}: {failure.describe()}\n"
+                f"    fix: give the identity that runs init Reader (or more) on {subscription_scope(subscription)}"
+                for subscription, failure in sorted(inventory.failures.items())
+            )
+        )
+    for subscription in subscriptions:
+        found = sorted(inventory.clusters.get(subscription, []), key=lambda info: info.cluster)
+        say(_cluster_table(subscription, found))
+        if subscription in present.every_cluster:
+            say("  all: true in the stack file already: every cluster is granted.")
+            continue
+        for info in found:
+            cluster = info.cluster
+            if cluster in present.clusters or (cluster.resource_group, cluster.name) in {
+                (g.lower(), n.lower()) for g, n in wanted.clusters.get(subscription, [])
+            }:
+                continue
+            if ask is None:  # checked before any read; kept as a guard against a hang
+                raise InitError("no terminal to ask on: pass --aks-all")
+            question = f"Grant AKS RBAC Reader access to '{cluster.name}' (resource group: {cluster.resource_group})?"
+            if ask(question):
+                wanted.add_cluster(subscription, cluster.resource_group, cluster.name)
+
+
+def _cluster_table(subscription: str, found: Sequence[ClusterInfo]) -> str:
+    if not found:
+        return f"Subscription {subscription}: no AKS clusters."
+    lines = [f"Subscription {subscription}: {len(found)} AKS cluster(s)"]
+    for info in found:
+        rbac = "on" if info.azure_rbac else f"OFF (enable it: {rbac_fix(info.cluster)})"
+        lines.append(f"  {info.cluster.name}  resource group {info.cluster.resource_group}  Azure RBAC {rbac}")
+    return "\n".join(lines)

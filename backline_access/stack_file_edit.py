@@ -1,0 +1,300 @@
+"""Writing what `backline-access init` found into a `Pulumi.<stack>.yaml`: a round trip through ruamel.yaml that
+keeps the user's comments, key order, indentation and other keys, adds only what is missing, and replaces the
+file atomically. Pure text in, text out, apart from `write_atomically`."""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import io
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.tokens import CommentToken
+from ruamel.yaml.util import load_yaml_guess_indent
+
+from .config import NAMESPACE
+from .problems import TENANT_FIX, ConfigError, Problem
+
+TENANT = f"{NAMESPACE}:tenantId"
+SUBSCRIPTIONS = f"{NAMESPACE}:subscriptions"
+MANAGEMENT_GROUPS = f"{NAMESPACE}:managementGroups"
+AKS = f"{NAMESPACE}:aks"
+# Where new keys go, relative to each other (keys of the user's stay where they are).
+_ORDER = (TENANT, SUBSCRIPTIONS, MANAGEMENT_GROUPS, AKS)
+
+
+@dataclass
+class Wanted:
+    """The access a stack file must grant (at least): what flags, prompts and existing access asked for."""
+
+    tenant_id: str
+    subscriptions: list[str] = field(default_factory=list)
+    management_groups: list[str] = field(default_factory=list)
+    clusters: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # subscription -> (rg, name)
+    every_cluster: list[str] = field(default_factory=list)  # subscriptions with all: true
+
+    def add_cluster(self, subscription: str, resource_group: str, name: str) -> None:
+        listed = self.clusters.setdefault(subscription, [])
+        if (resource_group.lower(), name.lower()) not in {(g.lower(), n.lower()) for g, n in listed}:
+            listed.append((resource_group, name))
+
+
+@dataclass(frozen=True)
+class Merged:
+    text: str
+    changes: list[str]
+
+
+def merge(original: str | None, wanted: Wanted, stack: str, header: str = "") -> Merged:
+    """The stack file with `wanted` merged in, and what changed (empty: nothing to write)."""
+    yaml = _yaml_like(original)
+    document = yaml.load(original) if original and original.strip() else None
+    if document is None:
+        document = CommentedMap()
+        if header:
+            document.yaml_set_start_comment(header)
+    if not isinstance(document, CommentedMap):
+        raise ConfigError([Problem(f"Pulumi.{stack}.yaml", "must be a YAML mapping with a 'config' key")])
+    if not isinstance(document.get("config"), CommentedMap):
+        if document.get("config") is not None:
+            raise ConfigError([Problem("config", "must be a mapping of keys to values", value=document["config"])])
+        _insert(document, "config", CommentedMap(), len(document))
+    config: CommentedMap = document["config"]
+    changes = _merge_tenant(config, wanted.tenant_id, stack)
+    changes += _merge_ids(config, SUBSCRIPTIONS, wanted.subscriptions, "subscription")
+    changes += _merge_ids(config, MANAGEMENT_GROUPS, wanted.management_groups, "management group")
+    changes += _merge_aks(config, wanted)
+    if not changes:
+        return Merged(original or "", [])
+    out = io.StringIO()
+    yaml.dump(document, out)
+    return Merged(out.getvalue(), changes)
+
+
+def unified_diff(before: str, after: str, path: Path) -> str:
+    return "".join(
+        difflib.unified_diff(
+            before.splitlines(keepends=True), after.splitlines(keepends=True), f"a/{path.name}", f"b/{path.name}"
+        )
+    )
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace `path` in one step: a reader (or a crash) sees the old file or the new one, never half of it."""
+    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+# --- merging each key -------------------------------------------------------------------------------
+
+
+def _merge_tenant(config: CommentedMap, tenant_id: str, stack: str) -> list[str]:
+    present = config.get(TENANT)
+    if present is None:
+        _insert(config, TENANT, tenant_id, 0)
+        return [f"{TENANT}: {tenant_id}"]
+    if str(present).strip().lower() != tenant_id.lower():
+        raise ConfigError(
+            [
+                Problem(
+                    TENANT,
+                    f"is {present} in Pulumi.{stack}.yaml, but the tenant asked for is {tenant_id}; one stack is one "
+                    "tenant",
+                    f"init another stack (--stack <name>) for tenant {tenant_id}, or pass --tenant {present} "
+                    f"({TENANT_FIX})",
+                    present,
+                )
+            ],
+            heading="The stack file is for another tenant",
+        )
+    return []
+
+
+def _merge_ids(config: CommentedMap, key: str, ids: Iterable[str], what: str) -> list[str]:
+    wanted = list(dict.fromkeys(ids))
+    if not wanted:
+        return []
+    present = config.get(key)
+    if present is None:
+        _insert(config, key, CommentedSeq(wanted), _position(config, key))
+        return [f"{key}: + {what} {item}" for item in wanted]
+    if not isinstance(present, CommentedSeq):
+        raise ConfigError([Problem(key, "must be a YAML list to add to", value=present)])
+    known = {str(item).strip().lower() for item in present}
+    added = [item for item in wanted if item.lower() not in known]
+    for item in added:
+        _append(present, item)
+    return [f"{key}: + {what} {item}" for item in added]
+
+
+def _merge_aks(config: CommentedMap, wanted: Wanted) -> list[str]:
+    subscriptions = list(dict.fromkeys([*wanted.every_cluster, *wanted.clusters]))
+    if not subscriptions:
+        return []
+    entries = config.get(AKS)
+    if entries is None:
+        entries = CommentedSeq()
+        _insert(config, AKS, entries, _position(config, AKS))
+    if not isinstance(entries, CommentedSeq):
+        raise ConfigError([Problem(AKS, "must be a YAML list to add to", value=entries)])
+    changes: list[str] = []
+    for subscription in subscriptions:
+        entry = _entry_for(entries, subscription)
+        every = subscription in wanted.every_cluster
+        if entry is None:
+            entry = CommentedMap([("subscription", subscription)])
+            if every:
+                entry["all"] = True
+            else:
+                entry["clusters"] = CommentedSeq(_cluster(g, n) for g, n in wanted.clusters[subscription])
+            _append(entries, entry)
+            changes.append(_entry_change(subscription, every, wanted.clusters.get(subscription, [])))
+            continue
+        changes += _merge_entry(entry, subscription, every, wanted.clusters.get(subscription, []))
+    return changes
+
+
+def _merge_entry(entry: CommentedMap, subscription: str, every: bool, clusters: list[tuple[str, str]]) -> list[str]:
+    if entry.get("all") is True:
+        return []  # every cluster already: the ones asked for are among them
+    if every:
+        entry.pop("clusters", None)
+        entry["all"] = True
+        return [f"{AKS}: subscription {subscription}: every cluster (all: true) instead of the clusters listed"]
+    listed = entry.get("clusters")
+    if listed is None:
+        listed = CommentedSeq()
+        entry["clusters"] = listed
+    known = {_listed_cluster_key(item) for item in listed}
+    added = [(g, n) for g, n in clusters if (g.lower(), n.lower()) not in known]
+    for group, name in added:
+        _append(listed, _cluster(group, name))
+    return [f"{AKS}: subscription {subscription}: + cluster {group}/{name}" for group, name in added]
+
+
+def _entry_change(subscription: str, every: bool, clusters: list[tuple[str, str]]) -> str:
+    if every:
+        return f"{AKS}: + subscription {subscription}: every cluster (all: true)"
+    names = ", ".join(f"{group}/{name}" for group, name in clusters)
+    return f"{AKS}: + subscription {subscription}: clusters {names}"
+
+
+def _entry_for(entries: CommentedSeq, subscription: str) -> CommentedMap | None:
+    for entry in entries:
+        if isinstance(entry, CommentedMap) and str(entry.get("subscription", "")).lower() == subscription.lower():
+            return entry
+    return None
+
+
+def _cluster(resource_group: str, name: str) -> CommentedMap:
+    return CommentedMap([("resourceGroup", resource_group), ("name", name)])
+
+
+def _listed_cluster_key(item: Any) -> tuple[str, str] | None:
+    if isinstance(item, str):
+        parts = item.strip().strip("/").split("/")
+        return (parts[3].lower(), parts[-1].lower()) if len(parts) == 8 else None
+    if isinstance(item, CommentedMap):
+        return (str(item.get("resourceGroup", "")).lower(), str(item.get("name", "")).lower())
+    return None
+
+
+# --- ruamel.yaml: style and comments ------------------------------------------------------------------
+
+
+def _yaml_like(original: str | None) -> YAML:
+    """A round-trip YAML that writes in the file's own indentation (the example stack's for a new file)."""
+    sequence, offset = 4, 2
+    if original and original.strip():
+        _, guessed_sequence, guessed_offset = load_yaml_guess_indent(original)
+        sequence, offset = guessed_sequence or sequence, guessed_offset if guessed_offset is not None else offset
+    yaml = YAML()
+    yaml.preserve_quotes = True
+    yaml.width = 4096
+    yaml.indent(mapping=2, sequence=sequence, offset=offset)
+    return yaml
+
+
+def _position(config: CommentedMap, key: str) -> int:
+    """After the last present key that comes before `key` in the usual order; else at the end."""
+    before = _ORDER[: _ORDER.index(key)]
+    keys = list(config)
+    positions = [keys.index(k) + 1 for k in before if k in keys]
+    return max(positions) if positions else len(keys)
+
+
+def _insert(mapping: CommentedMap, key: str, value: Any, position: int) -> None:
+    # ruamel attaches a comment to the line before it: the comment that heads the next key belongs, in the file,
+    # to the end of the previous value. Moving it keeps it above the key it describes.
+    keys = list(mapping)
+    comment = _take_trailing_comment(mapping, keys[position - 1]) if 0 < position <= len(keys) else None
+    mapping.insert(position, key, value)
+    if comment is not None:
+        _give_trailing_comment(mapping, key, comment)
+
+
+def _append(sequence: CommentedSeq, item: Any) -> None:
+    comment = _take_trailing_comment(sequence, len(sequence) - 1) if len(sequence) else None
+    sequence.append(item)
+    if comment is not None:
+        _give_trailing_comment(sequence, len(sequence) - 1, comment)
+
+
+def _slot(container: CommentedMap | CommentedSeq) -> int:
+    # ruamel keeps the comment after a mapping value at index 2 of its entry, after a list item at index 0.
+    return 2 if isinstance(container, CommentedMap) else 0
+
+
+def _take_trailing_comment(container: CommentedMap | CommentedSeq, key: Any) -> CommentToken | None:
+    """Detach the comment lines after `container[key]`, which ruamel keeps on its deepest last item. An inline
+    comment on that item's own line stays where it is."""
+    value = container[key]
+    if isinstance(value, (CommentedMap, CommentedSeq)) and len(value):
+        last = list(value)[-1] if isinstance(value, CommentedMap) else len(value) - 1
+        inner = _take_trailing_comment(value, last)
+        if inner is not None:
+            return inner
+    entry = container.ca.items.get(key)
+    slot = _slot(container)
+    token = entry[slot] if entry and len(entry) > slot else None
+    if not isinstance(token, CommentToken):
+        return None
+    inline, newline, rest = token.value.partition("\n")
+    if not rest.strip() and not inline.strip():
+        return None
+    if inline.strip():  # "value  # note\n# next block": the note stays, the block moves
+        if not rest.strip():
+            return None
+        moved = copy.copy(token)
+        moved.value = "\n" + rest
+        token.value = inline + newline
+        return moved
+    entry[slot] = None
+    return token
+
+
+def _give_trailing_comment(container: CommentedMap | CommentedSeq, key: Any, token: CommentToken) -> None:
+    value = container[key]
+    if isinstance(value, (CommentedMap, CommentedSeq)) and len(value):
+        last = list(value)[-1] if isinstance(value, CommentedMap) else len(value) - 1
+        _give_trailing_comment(value, last, token)
+        return
+    entry = container.ca.items.setdefault(key, [None, None, None, None])
+    entry[_slot(container)] = token
