@@ -21,6 +21,7 @@ from .azure import (
     RoleAssignmentInfo,
     reader_from_provider_token,
     resolve_cloud,
+    unreadable_scopes,
 )
 from .clouds import Cloud, CloudChoice
 from .config import AccessConfig, ServicePrincipalConfig, parse_config
@@ -208,11 +209,7 @@ class BacklineAccess(pulumi.ComponentResource):
         if inventory.failures:
             raise PreflightError(
                 "Cannot list the AKS clusters of the subscriptions with all: true; nothing was granted:\n"
-                + "\n".join(
-                    f"  - /subscriptions/{subscription}: {failure.describe()}\n"
-                    f"    fix: give the deployer Reader (or more) on /subscriptions/{subscription}"
-                    for subscription, failure in sorted(inventory.failures.items())
-                )
+                + unreadable_scopes(inventory.failures, "the deployer", in_subscriptions=True)
             )
         return {s: [info.cluster for info in found] for s, found in inventory.clusters.items()}
 
@@ -242,10 +239,7 @@ class BacklineAccess(pulumi.ComponentResource):
             raise PreflightError(
                 "Cannot read the existing role assignments of Backline's service principal (to adopt them instead of "
                 "failing with RoleAssignmentExists); nothing was granted:\n"
-                + "\n".join(
-                    f"  - {scope}: {failure.describe()}\n    fix: give the deployer Reader (or more) on {scope}"
-                    for scope, failure in sorted(inventory.failures.items())
-                )
+                + unreadable_scopes(inventory.failures, "the deployer")
             )
         for left in unrequested(plan, principal_id, inventory.assignments):
             pulumi.log.warn(

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from .azure import AssignmentInventory, ClusterInfo, ClusterInventory, RoleAssignmentInfo
+from .azure import AssignmentInventory, ClusterInfo, ClusterInventory, RoleAssignmentInfo, unreadable_scopes
 from .identifiers import (
     GUID_PATTERN,
     ClusterId,
@@ -194,10 +194,7 @@ def _add_existing(wanted: Wanted, request: Request, reads: InitReads, say: Say) 
     if inventory.failures:
         raise InitError(
             "--from-existing: cannot read the role assignments of Backline's service principal (nothing written):\n"
-            + "\n".join(
-                f"  - {scope}: {failure.describe()}\n    fix: give the identity that runs init Reader (or more) there"
-                for scope, failure in sorted(inventory.failures.items())
-            )
+            + unreadable_scopes(inventory.failures, "the identity that runs init")
         )
     found = take_over(a for listed in inventory.assignments.values() for a in listed)
     wanted.subscriptions += found.subscriptions
@@ -226,11 +223,7 @@ def _add_clusters(
     if inventory.failures:
         raise InitError(
             "Cannot list the AKS clusters (nothing written):\n"
-            + "\n".join(
-                f"  - {subscription_scope(subscription)}: {failure.describe()}\n"
-                f"    fix: give the identity that runs init Reader (or more) on {subscription_scope(subscription)}"
-                for subscription, failure in sorted(inventory.failures.items())
-            )
+            + unreadable_scopes(inventory.failures, "the identity that runs init", in_subscriptions=True)
         )
     for subscription in subscriptions:
         found = sorted(inventory.clusters.get(subscription, []), key=lambda info: info.cluster)

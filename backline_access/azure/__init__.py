@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from azure.core.credentials import TokenCredential
 
 from ..clouds import Cloud
-from .errors import AzureFailure, AzureReadError
+from .errors import AzureFailure, AzureReadError, unreadable_scopes
 from .identity import ProviderToken, credential_from_environment, resolve_cloud
 from .model import (
     AssignmentInventory,
@@ -43,6 +43,7 @@ __all__ = [
     "reader_from_environment",
     "reader_from_provider_token",
     "resolve_cloud",
+    "unreadable_scopes",
 ]
 
 

@@ -3,6 +3,7 @@ message (a resource group may well be called `rg-404`)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 NOT_FOUND_CODES = frozenset({"ResourceNotFound", "ResourceGroupNotFound", "NotFound", "ParentResourceNotFound"})
@@ -33,6 +34,16 @@ class AzureFailure:
 
     def describe(self) -> str:
         return f"HTTP {self.status} {self.code}: {self.message}" if self.status else f"{self.code}: {self.message}"
+
+
+def unreadable_scopes(failures: Mapping[str, AzureFailure], reader: str, in_subscriptions: bool = False) -> str:
+    """One line and its fix per scope that could not be read. `failures` is keyed by scope, or by subscription id
+    (`in_subscriptions`); `reader` names who needs read access there ("the deployer")."""
+    lines = []
+    for key, failure in sorted(failures.items()):
+        scope = f"/subscriptions/{key}" if in_subscriptions else key
+        lines.append(f"  - {scope}: {failure.describe()}\n    fix: give {reader} Reader (or more) on {scope}")
+    return "\n".join(lines)
 
 
 class AzureReadError(Exception):
