@@ -119,11 +119,16 @@ def _misplaced_key_problems(document: Mapping[str, Any], handed_over: Mapping[st
 
 
 def _load_yaml(path: Path) -> dict[str, Any]:
+    return _parse_yaml(path, stack_file_text(path))
+
+
+def stack_file_text(path: Path) -> str:
+    """The text of a stack file, or a ConfigError that says why it cannot be read (encoding, permissions)."""
     try:
         data = path.read_bytes()
     except OSError as error:
         raise ConfigError([Problem(str(path), f"cannot be read: {error.strerror}")], heading="No stack file") from None
-    return _parse_yaml(path, _as_text(path, data))
+    return _as_text(path, data)
 
 
 def _parse_yaml(path: Path, text: str) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from azure.core.exceptions import AzureError
 
 from .azure import AzureReadError, reader_from_environment, resolve_cloud
 from .clouds import choose_cloud
-from .config_source import handed_over_config, load_config
+from .config_source import handed_over_config, load_config, stack_file_text
 from .onboarding import InitError, InitReads, Present, Request, flag_problems, gather
 from .preflight import login_fix
 from .problems import ConfigError
@@ -85,7 +85,7 @@ def run_init(
         return EXIT_USAGE
     path = project / f"Pulumi.{stack}.yaml"
     try:
-        original = path.read_text(encoding="utf-8") if path.exists() else None
+        original = stack_file_text(path) if path.exists() else None
         present = Present.of(original)
         reads, tenant_id = (reader or _reader_from_environment)(environ, present, tenant)
         ask = terminal.ask if terminal.interactive else None

@@ -405,3 +405,14 @@ def test_the_written_file_is_what_json_tools_see_too(project: Path, signed_in: C
     assert init("--stack", "prod", "--cloud-sub", SUB_A, "--yes")[0] == 0
     handed_over = handed_over_config(project / "Pulumi.prod.yaml")
     assert json.loads(handed_over["backline-access:subscriptions"]) == [SUB_A]
+
+
+def test_a_stack_file_powershell_wrote_as_utf16_is_named_with_the_fix(
+    project: Path, signed_in: Callable[..., FakeAzureServer]
+) -> None:
+    signed_in(world())
+    existing = project / "Pulumi.prod.yaml"
+    existing.write_bytes(COMMENTED.encode("utf-16"))
+    code, _, err = init("--stack", "prod", "--cloud-sub", SUB_A, "--yes")
+    assert code == 2
+    assert "is encoded as UTF-16" in err and "Nothing was written." in err
