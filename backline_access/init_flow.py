@@ -17,7 +17,7 @@ from .config_source import handed_over_config, load_config, stack_file_text
 from .onboarding import InitError, InitReads, Present, Request, flag_problems, gather
 from .preflight import login_fix
 from .problems import ConfigError
-from .stack_file_edit import merge, unified_diff, write_atomically
+from .stack_file_edit import merge, tenant_conflict, unified_diff, write_atomically
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CREDENTIALS = 0, 1, 2, 3
 HEADER = (
@@ -87,6 +87,8 @@ def run_init(
     try:
         original = stack_file_text(path) if path.exists() else None
         present = Present.of(original)
+        if tenant and present.tenant_id and tenant.lower() != present.tenant_id:
+            raise tenant_conflict(stack, present.tenant_id, tenant.lower())  # before any read or question
         reads, tenant_id = (reader or _reader_from_environment)(environ, present, tenant)
         ask = terminal.ask if terminal.interactive else None
         wanted = gather(request, reads, tenant_id, present, ask, terminal.say)
@@ -128,7 +130,11 @@ def _finish(
     if not yes and not terminal.ask(f"Write {path.name}?"):
         terminal.say(f"{path.name} was not written.")
         return EXIT_OK
-    write_atomically(path, text)
+    try:
+        write_atomically(path, text)
+    except OSError as error:
+        terminal.error(f"Error: cannot write {path}: {error.strerror or error}. Nothing was written.")
+        return EXIT_FAILED
     terminal.say(f"Wrote {path}.\n{next_step}")
     return EXIT_OK
 

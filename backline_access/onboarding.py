@@ -173,20 +173,26 @@ def gather(request: Request, reads: InitReads, tenant_id: str, present: Present,
     """Everything the stack file must grant. `ask` is None without a terminal (then --aks-all is needed)."""
     wanted = Wanted(tenant_id, [s.lower() for s in request.cloud_subs], list(request.management_groups))
     if request.from_existing:
-        _add_existing(wanted, request, reads, say)
+        taken = _add_existing(wanted, request, reads, say)
+        if not taken and not (request.cloud_subs or request.aks_subs or request.management_groups):
+            raise InitError(
+                "--from-existing found no access of Backline's to take over, and no other flag asks for any: "
+                "nothing written. Grant access with --cloud-sub, --aks-sub or --management-group."
+            )
     if request.aks_subs:
         _add_clusters(wanted, request, reads, present, ask, say)
     return wanted
 
 
-def _add_existing(wanted: Wanted, request: Request, reads: InitReads, say: Say) -> None:
+def _add_existing(wanted: Wanted, request: Request, reads: InitReads, say: Say) -> int:
+    """Adds what Backline's principal has to `wanted`; how many assignments that is."""
     principal = reads.service_principal(BACKLINE_APP_ID)
     if principal is None:
         say(
             f"--from-existing: Backline's service principal (app {BACKLINE_APP_ID}) does not exist in the tenant: "
             "no access to take over."
         )
-        return
+        return 0
     visible = reads.subscriptions()
     scopes = [subscription_scope(s) for s in visible]
     scopes += [management_group_scope(g) for g in request.management_groups]
@@ -210,6 +216,7 @@ def _add_existing(wanted: Wanted, request: Request, reads: InitReads, say: Say) 
     )
     for assignment in found.left:
         say(f"  not taken over (left as it is; the stack neither manages nor removes it): {describe_left(assignment)}")
+    return total
 
 
 def _add_clusters(

@@ -106,9 +106,25 @@ def provider_settings(
     return ProviderSettings(arm=arm, graph=graph, cloud=cloud, secrets=secrets)
 
 
-# Credentials other than the Azure CLI's: azure-native's Configure refuses them without a subscription
-# (provider/pkg/provider/auth_azidentity.go: "A Subscription ID must be configured when authenticating as ...").
-_NON_CLI_CREDENTIALS = ("ARM_CLIENT_ID", "ARM_USE_OIDC", "ARM_USE_MSI", "ARM_CLIENT_SECRET", "ARM_OIDC_TOKEN")
+# Credentials other than the Azure CLI's, as provider settings and as the variables behind them: azure-native's
+# Configure refuses them without a subscription (provider/pkg/provider/auth_azidentity.go: "A Subscription ID
+# must be configured when authenticating as ...").
+_NON_CLI_SECRETS = {
+    "clientSecret": "ARM_CLIENT_SECRET",
+    "clientCertificatePath": "ARM_CLIENT_CERTIFICATE_PATH",
+    "oidcToken": "ARM_OIDC_TOKEN",
+    "oidcTokenFilePath": "ARM_OIDC_TOKEN_FILE_PATH",
+}
+_NON_CLI_SWITCHES = {"useOidc": "ARM_USE_OIDC", "useMsi": "ARM_USE_MSI"}
+
+
+def _signs_in_without_cli(arm: Mapping[str, Any], environ: Mapping[str, str]) -> bool:
+    secrets = any(arm.get(key) or environ.get(variable) for key, variable in _NON_CLI_SECRETS.items())
+    switches = any(
+        _typed(arm.get(key, environ.get(variable, "false")), "bool") is True
+        for key, variable in _NON_CLI_SWITCHES.items()
+    )
+    return secrets or switches
 
 
 def _no_subscription_to_start_in(arm: Mapping[str, Any], environ: Mapping[str, str]) -> list[Problem]:
@@ -116,7 +132,7 @@ def _no_subscription_to_start_in(arm: Mapping[str, Any], environ: Mapping[str, s
     not use it, but the provider starts only with Azure CLI sign-in, which falls back to the CLI's default."""
     if arm.get("subscriptionId") or environ.get("ARM_SUBSCRIPTION_ID"):
         return []
-    if not any(environ.get(name) for name in _NON_CLI_CREDENTIALS):
+    if not _signs_in_without_cli(arm, environ):
         return []
     return [
         Problem(

@@ -90,7 +90,7 @@ def _invoke_question(config: AccessConfig, token: str) -> str:
 
 _SHORT_ROLE_NAMES = {READER.name: "Reader", AKS_RBAC_READER.name: "AKS RBAC Reader"}
 # Outputs that repeat what the grant table already shows.
-_SHOWN_IN_TABLE = ("readerAssignments", "aksAssignments")
+_SHOWN_IN_TABLE = ("readerAssignments", "aksAssignments", "managementGroupAssignments")
 
 
 def render_text(document: dict[str, Any]) -> str:
@@ -117,7 +117,8 @@ def render_text(document: dict[str, Any]) -> str:
         "Not checked offline (pulumi preview checks these against Azure):", _checks_text(document), "  ? "
     )
     lines += _section("Warnings:", document["warnings"], "  ! ")
-    lines += ["", "Outputs after pulumi up:", *_outputs(document["outputs"])]
+    groups = any(management_group_of(str(a["scope"])) for a in assignments)
+    lines += ["", "Outputs after pulumi up:", *_outputs(document["outputs"], groups)]
     return "\n".join(lines)
 
 
@@ -171,10 +172,15 @@ def _section(title: str, items: Sequence[str], bullet: str) -> list[str]:
     return ["", title] + [bullet + item.replace("\n", "\n" + " " * len(bullet)) for item in items]
 
 
-def _outputs(outputs: dict[str, Any]) -> list[str]:
+def _outputs(outputs: dict[str, Any], groups: bool) -> list[str]:
     lines = []
     for key, value in outputs.items():
-        if key in _SHOWN_IN_TABLE:
+        if key == "subscriptionIds" and groups:
+            listed = f"{value}, " if value else ""
+            lines.append(
+                f"  {key}: {listed}and every subscription below the management groups (resolved at deploy time)"
+            )
+        elif key in _SHOWN_IN_TABLE:
             lines.append(f"  {key}: {len(value)} assignment id(s), one per grant above")
         elif key == "verificationCommands" and any(PLACEHOLDER_OBJECT_ID in command for command in value):
             lines.append(

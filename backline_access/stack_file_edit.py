@@ -7,7 +7,9 @@ from __future__ import annotations
 import copy
 import difflib
 import io
+import json
 import os
+import re
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -54,11 +56,15 @@ class Merged:
 
 def merge(original: str | None, wanted: Wanted, stack: str, header: str = "") -> Merged:
     """The stack file with `wanted` merged in, and what changed (empty: nothing to write)."""
-    yaml = _yaml_like(original)
-    document = yaml.load(original) if original and original.strip() else None
+    text = (original or "").replace("\r\n", "\n")
+    yaml = _yaml_like(text)
+    yaml.explicit_start = text.lstrip().startswith("---")
+    document = yaml.load(text) if text.strip() else None
+    kept = ""  # a file of comments only: they stay, above what init adds
     if document is None:
         document = CommentedMap()
-        if header:
+        kept = text if text.strip() else ""
+        if header and not kept:
             document.yaml_set_start_comment(header)
     if not isinstance(document, CommentedMap):
         raise ConfigError([Problem(f"Pulumi.{stack}.yaml", "must be a YAML mapping with a 'config' key")])
@@ -75,7 +81,10 @@ def merge(original: str | None, wanted: Wanted, stack: str, header: str = "") ->
         return Merged(original or "", [])
     out = io.StringIO()
     yaml.dump(document, out)
-    return Merged(out.getvalue(), changes)
+    merged = (kept.rstrip("\n") + "\n" if kept else "") + out.getvalue()
+    if original and "\r\n" in original:  # the file's own line endings, so the diff shows only what changed
+        merged = merged.replace("\n", "\r\n")
+    return Merged(merged, changes)
 
 
 def unified_diff(before: str, after: str, path: Path) -> str:
@@ -87,7 +96,9 @@ def unified_diff(before: str, after: str, path: Path) -> str:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    """Replace `path` in one step: a reader (or a crash) sees the old file or the new one, never half of it."""
+    """Replace `path` in one step: a reader (or a crash) sees the old file or the new one, never half of it. A
+    symlinked stack file stays a symlink: its target is replaced."""
+    path = Path(os.path.realpath(path))
     mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -111,32 +122,33 @@ def _merge_tenant(config: CommentedMap, tenant_id: str, stack: str) -> list[str]
         _insert(config, TENANT, tenant_id, 0)
         return [f"{TENANT}: {tenant_id}"]
     if str(present).strip().lower() != tenant_id.lower():
-        raise ConfigError(
-            [
-                Problem(
-                    TENANT,
-                    f"is {present} in Pulumi.{stack}.yaml, but the tenant asked for is {tenant_id}; one stack is one "
-                    "tenant",
-                    f"init another stack (--stack <name>) for tenant {tenant_id}, or pass --tenant {present} "
-                    f"({TENANT_FIX})",
-                    present,
-                )
-            ],
-            heading="The stack file is for another tenant",
-        )
+        raise tenant_conflict(stack, str(present), tenant_id)
     return []
 
 
+def tenant_conflict(stack: str, present: str, asked: str) -> ConfigError:
+    """One stack is one tenant: a stack file of another tenant is never rewritten."""
+    return ConfigError(
+        [
+            Problem(
+                TENANT,
+                f"is {present} in Pulumi.{stack}.yaml, but the tenant asked for is {asked}; one stack is one tenant",
+                f"init another stack (--stack <name>) for tenant {asked}, or pass --tenant {present} ({TENANT_FIX})",
+                present,
+            )
+        ],
+        heading="The stack file is for another tenant",
+    )
+
+
 def _merge_ids(config: CommentedMap, key: str, ids: Iterable[str], what: str) -> list[str]:
-    wanted = list(dict.fromkeys(ids))
+    wanted = _unique_ignoring_case(ids)
     if not wanted:
         return []
-    present = config.get(key)
+    present = _list_at(config, key)
     if present is None:
         _insert(config, key, CommentedSeq(wanted), _position(config, key))
         return [f"{key}: + {what} {item}" for item in wanted]
-    if not isinstance(present, CommentedSeq):
-        raise ConfigError([Problem(key, "must be a YAML list to add to", value=present)])
     known = {str(item).strip().lower() for item in present}
     added = [item for item in wanted if item.lower() not in known]
     for item in added:
@@ -148,12 +160,10 @@ def _merge_aks(config: CommentedMap, wanted: Wanted) -> list[str]:
     subscriptions = list(dict.fromkeys([*wanted.every_cluster, *wanted.clusters]))
     if not subscriptions:
         return []
-    entries = config.get(AKS)
+    entries = _list_at(config, AKS)
     if entries is None:
         entries = CommentedSeq()
         _insert(config, AKS, entries, _position(config, AKS))
-    if not isinstance(entries, CommentedSeq):
-        raise ConfigError([Problem(AKS, "must be a YAML list to add to", value=entries)])
     changes: list[str] = []
     for subscription in subscriptions:
         entry = _entry_for(entries, subscription)
@@ -175,8 +185,11 @@ def _merge_entry(entry: CommentedMap, subscription: str, every: bool, clusters: 
     if entry.get("all") is True:
         return []  # every cluster already: the ones asked for are among them
     if every:
+        comment = _take_trailing_comment(entry, "clusters") if "clusters" in entry else None
         entry.pop("clusters", None)
         entry["all"] = True
+        if comment is not None:
+            _give_trailing_comment(entry, "all", comment)
         return [f"{AKS}: subscription {subscription}: every cluster (all: true) instead of the clusters listed"]
     listed = entry.get("clusters")
     if listed is None:
@@ -187,6 +200,43 @@ def _merge_entry(entry: CommentedMap, subscription: str, every: bool, clusters: 
     for group, name in added:
         _append(listed, _cluster(group, name))
     return [f"{AKS}: subscription {subscription}: + cluster {group}/{name}" for group, name in added]
+
+
+def _list_at(config: CommentedMap, key: str) -> CommentedSeq | None:
+    """The list under `key`, or None when the key is absent or null. A list that `pulumi config set` stored as a
+    JSON string becomes a YAML list, which is what the program reads it as."""
+    value = config.get(key)
+    if value is None or isinstance(value, CommentedSeq):
+        return value
+    if isinstance(value, str):
+        try:
+            decoded = json.loads(value)
+        except json.JSONDecodeError:
+            decoded = None
+        if isinstance(decoded, list):
+            listed = CommentedSeq(_commented(item) for item in decoded)
+            config[key] = listed
+            return listed
+    raise ConfigError([Problem(key, "must be a YAML list to add to", value=value)])
+
+
+def _unique_ignoring_case(items: Iterable[str]) -> list[str]:
+    """Ids compare case-insensitively in Azure: the first spelling of each one."""
+    seen: set[str] = set()
+    unique = []
+    for item in items:
+        if item.lower() not in seen:
+            seen.add(item.lower())
+            unique.append(item)
+    return unique
+
+
+def _commented(value: Any) -> Any:
+    if isinstance(value, list):
+        return CommentedSeq(_commented(item) for item in value)
+    if isinstance(value, dict):
+        return CommentedMap((key, _commented(item)) for key, item in value.items())
+    return value
 
 
 def _entry_change(subscription: str, every: bool, clusters: list[tuple[str, str]]) -> str:
@@ -222,9 +272,10 @@ def _listed_cluster_key(item: Any) -> tuple[str, str] | None:
 def _yaml_like(original: str | None) -> YAML:
     """A round-trip YAML that writes in the file's own indentation (the example stack's for a new file)."""
     sequence, offset = 4, 2
-    if original and original.strip():
+    if original and re.search(r"^\s*- ", original, re.MULTILINE):  # only a block list tells the list style
         _, guessed_sequence, guessed_offset = load_yaml_guess_indent(original)
-        sequence, offset = guessed_sequence or sequence, guessed_offset if guessed_offset is not None else offset
+        if guessed_sequence and guessed_offset is not None and guessed_sequence >= guessed_offset + 2:
+            sequence, offset = guessed_sequence, guessed_offset
     yaml = YAML()
     yaml.preserve_quotes = True
     yaml.width = 4096

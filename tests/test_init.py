@@ -148,18 +148,23 @@ def test_without_a_terminal_and_without_aks_all_it_stops_at_once_instead_of_hang
 
 
 def test_without_a_terminal_writing_needs_yes(project: Path, signed_in: Callable[..., FakeAzureServer]) -> None:
-    signed_in(world())
+    fake = signed_in(world())
     code, _, err = init("--stack", "prod", "--cloud-sub", SUB_A)
     assert code == 2
     assert err.startswith("Error: no terminal to confirm writing the stack file on: pass --yes, or --dry-run")
+    assert fake.calls() == []
 
 
 def test_a_stack_file_of_another_tenant_is_not_touched(
     project: Path, signed_in: Callable[..., FakeAzureServer]
 ) -> None:
-    signed_in(world())
+    fake = signed_in(world())
     existing = project / "Pulumi.prod.yaml"
     existing.write_text(f"config:\n  backline-access:tenantId: {OTHER_TENANT}\n", encoding="utf-8")
+    terminal, shown = answering()  # asked nothing: the conflict is found before any read or question
+    request = Request(aks_subs=[SUB_A])
+    assert run_init("prod", TENANT, request, False, True, os.environ, terminal, project) == 2
+    assert fake.calls() == [] and not any("Grant" in text for text in shown)
     code, _, err = init("--stack", "prod", "--tenant", TENANT, "--cloud-sub", SUB_A, "--yes")
     assert code == 2  # the credentials are --tenant's; the file is another tenant's
     assert f"backline-access:tenantId: '{OTHER_TENANT}' is {OTHER_TENANT} in Pulumi.prod.yaml, but the tenant " in err
@@ -416,3 +421,77 @@ def test_a_stack_file_powershell_wrote_as_utf16_is_named_with_the_fix(
     code, _, err = init("--stack", "prod", "--cloud-sub", SUB_A, "--yes")
     assert code == 2
     assert "is encoded as UTF-16" in err and "Nothing was written." in err
+
+
+# --- stack files of every shape ---------------------------------------------------------------------------
+
+
+def merged_into(project: Path, text: str | bytes, *args: str) -> str:
+    existing = project / "Pulumi.prod.yaml"
+    if isinstance(text, bytes):
+        existing.write_bytes(text)
+    else:
+        existing.write_text(text, encoding="utf-8")
+    code, out, err = init("--stack", "prod", "--yes", *args)
+    assert code == 0, out + err
+    load_config(handed_over_config(existing))
+    return existing.read_bytes().decode("utf-8")
+
+
+def test_a_file_with_no_block_list_gets_lists_in_the_example_style(
+    project: Path, signed_in: Callable[..., FakeAzureServer]
+) -> None:
+    signed_in(world())
+    text = f"config:\n  azure-native:location: westeurope\n  backline-access:tenantId: {TENANT}\n"
+    text += "  backline-access:aks: []\n"
+    after = merged_into(project, text, "--aks-sub", SUB_A, "--aks-all", "--cloud-sub", SUB_A)
+    assert f"  backline-access:aks:\n    - subscription: {SUB_A}\n      all: true\n" in after
+
+
+def test_flow_lists_and_values_pulumi_config_set_stored_as_json_are_added_to(
+    project: Path, signed_in: Callable[..., FakeAzureServer]
+) -> None:
+    signed_in(world())
+    text = (
+        f"config:\n  backline-access:tenantId: {TENANT}\n  backline-access:subscriptions: [{SUB_B}]\n"
+        f"  backline-access:managementGroups: '[\"platform\"]'\n"
+    )
+    after = merged_into(
+        project, text, "--cloud-sub", SUB_A, "--management-group", "Platform", "--management-group", "eu"
+    )
+    config = YAML(typ="safe").load(after)["config"]
+    assert config["backline-access:subscriptions"] == [SUB_B, SUB_A]
+    assert config["backline-access:managementGroups"] == ["platform", "eu"]  # Platform is platform
+
+
+def test_switching_to_aks_all_keeps_the_comment_below_the_clusters(
+    project: Path, signed_in: Callable[..., FakeAzureServer]
+) -> None:
+    signed_in(world())
+    after = merged_into(project, COMMENTED, "--aks-sub", SUB_A, "--aks-all")
+    assert "name: aks-0" not in after
+    assert after.index("all: true") < after.index("# trailing note") < after.index("aksRequireAzureRbac")
+
+
+def test_comments_only_crlf_and_a_document_marker_survive(
+    project: Path, signed_in: Callable[..., FakeAzureServer]
+) -> None:
+    signed_in(world())
+    after = merged_into(project, "# to be filled in by init\n# reviewed by: security\n", "--cloud-sub", SUB_A)
+    assert after.startswith("# to be filled in by init\n# reviewed by: security\n")
+    crlf = ("---\n" + COMMENTED).replace("\n", "\r\n").encode("utf-8")
+    after = merged_into(project, crlf, "--cloud-sub", SUB_A)
+    assert after.startswith("---\r\n# Our Backline stack.") and "\n" not in after.replace("\r\n", "")
+    before_lines = crlf.decode("utf-8").split("\r\n")
+    assert [line for line in after.split("\r\n") if line not in before_lines] == [f"    - {SUB_A}"]
+
+
+def test_from_existing_with_nothing_to_take_over_writes_nothing_and_says_so(
+    project: Path, signed_in: Callable[..., FakeAzureServer]
+) -> None:
+    signed_in(world())  # Backline's principal exists but has no assignment
+    code, out, err = init("--stack", "prod", "--from-existing", "--yes")
+    assert code == 1
+    assert "has 0 assignment(s) to take over" in out
+    assert "--from-existing found no access of Backline's to take over" in err
+    assert not (project / "Pulumi.prod.yaml").exists()

@@ -222,3 +222,17 @@ def test_groups_only_starts_the_provider_in_the_given_subscription_or_the_cli_de
         monkeypatch.delenv(variable, raising=False)
     arm, _ = providers(run_stack(GROUPS_ONLY))  # Azure CLI sign-in: its default subscription
     assert "subscriptionId" not in arm
+
+
+def test_credentials_in_provider_settings_count_and_a_switch_set_to_false_does_not(
+    run_stack: Callable[..., OfflineRun], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for variable in ("ARM_SUBSCRIPTION_ID", "ARM_CLIENT_ID", "ARM_CLIENT_SECRET", "ARM_USE_MSI", "ARM_OIDC_TOKEN"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("ARM_USE_OIDC", "false")
+    arm, _ = providers(run_stack(GROUPS_ONLY))  # OIDC switched off: Azure CLI sign-in
+    assert "subscriptionId" not in arm
+    with pytest.raises(ConfigError) as error:
+        run_stack(GROUPS_ONLY + "  azure-native:clientId: 00000000-0000-0000-0000-00000000c11e\n"
+                  "  azure-native:clientSecret: s3cret\n")  # fmt: skip
+    assert [p.path for p in error.value.problems] == ["azure-native:subscriptionId"]

@@ -147,3 +147,14 @@ def test_the_text_plan_names_the_group_and_what_is_resolved_at_deploy_time(stack
         "--role acdd72a7-3385-48ef-bd42-f606fba81ae7 --scope /providers/Microsoft.Management/managementGroups/platform"
         in commands
     )
+
+
+def test_the_text_plan_says_subscription_ids_grow_with_the_groups_at_deploy_time(
+    stack_file: Callable[[str], Path],
+) -> None:
+    text = plan_of(stack_file, GROUPED, "text")
+    assert (
+        f"  subscriptionIds: {SUB_A}, and every subscription below the management groups (resolved at deploy time)"
+        in text
+    )
+    assert "  managementGroupAssignments: 1 assignment id(s), one per grant above" in text
