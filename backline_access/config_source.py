@@ -75,10 +75,13 @@ def stray_key_problems(handed_over: Mapping[str, Any]) -> list[Problem]:
     return problems
 
 
-def handed_over_config(stack_file: Path, text: str | None = None) -> dict[str, str]:
-    """The config of a stack file as the Pulumi CLI passes it to the program (PULUMI_CONFIG). `text`: the file's
-    content when it is not (yet) on disk."""
-    document = _load_yaml(stack_file) if text is None else _parse_yaml(stack_file, text)
+def handed_over_config(stack_file: Path) -> dict[str, str]:
+    """The config of a stack file as the Pulumi CLI passes it to the program (PULUMI_CONFIG)."""
+    return handed_over_from_document(_load_yaml(stack_file), stack_file)
+
+
+def handed_over_from_document(document: Mapping[str, Any], stack_file: Path) -> dict[str, str]:
+    """The same, from a stack file's parsed document (one that is not on disk yet, say)."""
     config = document.get("config") or {}
     if not isinstance(config, dict):
         raise ConfigError(

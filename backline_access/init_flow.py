@@ -13,11 +13,11 @@ from azure.core.exceptions import AzureError
 
 from .azure import AzureReadError, reader_from_environment, resolve_cloud
 from .clouds import choose_cloud
-from .config_source import handed_over_config, load_config, stack_file_text
+from .config_source import handed_over_from_document, load_config, stack_file_text
 from .onboarding import InitError, InitReads, Present, Request, flag_problems, gather
 from .preflight import login_fix
 from .problems import ConfigError
-from .stack_file_edit import merge, tenant_conflict, unified_diff, write_atomically
+from .stack_file_edit import StackFile, merge, tenant_conflict, unified_diff, write_atomically
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CREDENTIALS = 0, 1, 2, 3
 HEADER = (
@@ -86,15 +86,16 @@ def run_init(
     path = project / f"Pulumi.{stack}.yaml"
     try:
         original = stack_file_text(path) if path.exists() else None
-        present = Present.of(original)
+        stack_file = StackFile(original, path.name)
+        present = Present.of(stack_file.config())
         if tenant and present.tenant_id and tenant.lower() != present.tenant_id:
             raise tenant_conflict(stack, present.tenant_id, tenant.lower())  # before any read or question
         reads, tenant_id = (reader or _reader_from_environment)(environ, present, tenant)
         ask = terminal.ask if terminal.interactive else None
         wanted = gather(request, reads, tenant_id, present, ask, terminal.say)
-        merged = merge(original, wanted, stack, header=HEADER.format(stack=stack))
+        merged = merge(stack_file, wanted, stack, header=HEADER.format(stack=stack))
         if merged.changes:
-            load_config(handed_over_config(path, merged.text))  # the same validation as any stack file
+            load_config(handed_over_from_document(stack_file.document, path))  # as for any stack file
     except ConfigError as error:
         terminal.error(error.render() + "\nNothing was written.")
         return EXIT_USAGE

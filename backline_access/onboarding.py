@@ -5,12 +5,9 @@ per-cluster question, and the access Backline already has. Reads go through the 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
-
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
 
 from .azure import AssignmentInventory, ClusterInfo, ClusterInventory, RoleAssignmentInfo, unreadable_scopes
 from .identifiers import (
@@ -89,14 +86,8 @@ class Present:
     provider_settings: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, text: str | None) -> Present:
-        try:
-            document = YAML(typ="safe", pure=True).load(text) if text else None
-        except YAMLError as error:
-            raise InitError(f"The stack file is not valid YAML: {error}") from None
-        config = document.get("config") if isinstance(document, dict) else None
-        if not isinstance(config, dict):
-            return cls()
+    def of(cls, config: Mapping[str, Any]) -> Present:
+        """From the `config:` mapping of a stack file."""
         clusters: set[ClusterId] = set()
         every: set[str] = set()
         for entry in config.get(AKS) or []:

@@ -18,8 +18,8 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import YAMLError
 from ruamel.yaml.tokens import CommentToken
-from ruamel.yaml.util import load_yaml_guess_indent
 
 from .config import NAMESPACE
 from .problems import TENANT_FIX, ConfigError, Problem
@@ -54,16 +54,34 @@ class Merged:
     changes: list[str]
 
 
-def merge(original: str | None, wanted: Wanted, stack: str, header: str = "") -> Merged:
-    """The stack file with `wanted` merged in, and what changed (empty: nothing to write)."""
-    text = (original or "").replace("\r\n", "\n")
-    yaml = _yaml_like(text)
-    yaml.explicit_start = text.lstrip().startswith("---")
-    document = yaml.load(text) if text.strip() else None
-    kept = ""  # a file of comments only: they stay, above what init adds
+class StackFile:
+    """A stack file's text, parsed once for a round trip (the parse is the slow part of a large file)."""
+
+    def __init__(self, original: str | None, name: str = "the stack file") -> None:
+        self.original = original
+        text = (original or "").replace("\r\n", "\n")
+        self.yaml = _yaml_like(text)
+        self.yaml.explicit_start = text.lstrip().startswith("---")
+        try:
+            self.document: Any = self.yaml.load(text) if text.strip() else None
+        except YAMLError as error:
+            problem = Problem(name, f"is not valid YAML: {error}")
+            raise ConfigError([problem], heading="Invalid stack file") from None
+        self.comments_only = text if self.document is None and text.strip() else ""
+
+    def config(self) -> dict[str, Any]:
+        """The `config:` mapping as it is now (empty when there is none)."""
+        document = self.document
+        config = document.get("config") if isinstance(document, dict) else None
+        return config if isinstance(config, dict) else {}
+
+
+def merge(stack_file: StackFile, wanted: Wanted, stack: str, header: str = "") -> Merged:
+    """The stack file with `wanted` merged in, and what changed (empty: nothing to write). It changes the parsed
+    document in place: merge once per StackFile."""
+    original, yaml, document, kept = stack_file.original, stack_file.yaml, stack_file.document, stack_file.comments_only
     if document is None:
-        document = CommentedMap()
-        kept = text if text.strip() else ""
+        document = stack_file.document = CommentedMap()
         if header and not kept:
             document.yaml_set_start_comment(header)
     if not isinstance(document, CommentedMap):
@@ -271,16 +289,32 @@ def _listed_cluster_key(item: Any) -> tuple[str, str] | None:
 
 def _yaml_like(original: str | None) -> YAML:
     """A round-trip YAML that writes in the file's own indentation (the example stack's for a new file)."""
-    sequence, offset = 4, 2
-    if original and re.search(r"^\s*- ", original, re.MULTILINE):  # only a block list tells the list style
-        _, guessed_sequence, guessed_offset = load_yaml_guess_indent(original)
-        if guessed_sequence and guessed_offset is not None and guessed_sequence >= guessed_offset + 2:
-            sequence, offset = guessed_sequence, guessed_offset
+    sequence, offset = _list_style(original or "")
     yaml = YAML()
     yaml.preserve_quotes = True
     yaml.width = 4096
     yaml.indent(mapping=2, sequence=sequence, offset=offset)
     return yaml
+
+
+def _list_style(text: str) -> tuple[int, int]:
+    """The indentation of the file's first block list: (of its items' content, of its dashes), both relative to
+    the key that holds it. The example stack's (4, 2) when the file has no block list."""
+    lines = text.splitlines()
+    for number, line in enumerate(lines):
+        dash = re.match(r"^( *)- ", line)
+        if not dash:
+            continue
+        parent = next(
+            (lines[n] for n in range(number - 1, -1, -1) if lines[n].strip() and not lines[n].lstrip().startswith("#")),
+            None,
+        )
+        if parent is None or not parent.rstrip().endswith(":"):
+            continue
+        offset = len(dash.group(1)) - (len(parent) - len(parent.lstrip(" ")))
+        if offset >= 0:
+            return offset + 2, offset
+    return 4, 2
 
 
 def _position(config: CommentedMap, key: str) -> int:
