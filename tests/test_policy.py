@@ -56,6 +56,12 @@ config:
       clusters: [{{resourceGroup: rg, name: aks}}]
   backline-access:servicePrincipal: {{mode: existing}}
 """,
+    "management groups": f"""
+config:
+  backline-access:tenantId: {TENANT}
+  backline-access:subscriptions: [{SUB_A}]
+  backline-access:managementGroups: [platform, Contoso-Prod]
+""",
 }
 
 
