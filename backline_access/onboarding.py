@@ -20,6 +20,7 @@ from .identifiers import (
     subscription_scope,
 )
 from .preflight import rbac_fix
+from .problems import SUBSCRIPTIONS_FIX
 from .roles import AKS_RBAC_READER, BACKLINE_APP_ID, READER
 from .stack_file_edit import AKS, TENANT, Wanted
 
@@ -163,8 +164,16 @@ Say = Callable[[str], None]
 def gather(request: Request, reads: InitReads, tenant_id: str, present: Present, ask: Ask | None, say: Say) -> Wanted:
     """Everything the stack file must grant. `ask` is None without a terminal (then --aks-all is needed)."""
     wanted = Wanted(tenant_id, [s.lower() for s in request.cloud_subs], list(request.management_groups))
+    visible = reads.subscriptions() if request.cloud_subs or request.from_existing else []
+    for subscription in wanted.subscriptions:
+        if subscription not in visible:
+            say(
+                f"Warning: --cloud-sub {subscription} is not among the {len(visible)} subscription(s) these "
+                f"credentials see: a typo, or another tenant's? ({SUBSCRIPTIONS_FIX}). Written as asked: the identity "
+                "that runs pulumi up may see more."
+            )
     if request.from_existing:
-        taken = _add_existing(wanted, request, reads, say)
+        taken = _add_existing(wanted, request, reads, visible, say)
         if not taken and not (request.cloud_subs or request.aks_subs or request.management_groups):
             raise InitError(
                 "--from-existing found no access of Backline's to take over, and no other flag asks for any: "
@@ -175,7 +184,7 @@ def gather(request: Request, reads: InitReads, tenant_id: str, present: Present,
     return wanted
 
 
-def _add_existing(wanted: Wanted, request: Request, reads: InitReads, say: Say) -> int:
+def _add_existing(wanted: Wanted, request: Request, reads: InitReads, visible: list[str], say: Say) -> int:
     """Adds what Backline's principal has to `wanted`; how many assignments that is."""
     principal = reads.service_principal(BACKLINE_APP_ID)
     if principal is None:
@@ -184,7 +193,6 @@ def _add_existing(wanted: Wanted, request: Request, reads: InitReads, say: Say) 
             "no access to take over."
         )
         return 0
-    visible = reads.subscriptions()
     scopes = [subscription_scope(s) for s in visible]
     scopes += [management_group_scope(g) for g in request.management_groups]
     inventory = reads.role_assignments(principal, scopes)

@@ -495,3 +495,15 @@ def test_from_existing_with_nothing_to_take_over_writes_nothing_and_says_so(
     assert "has 0 assignment(s) to take over" in out
     assert "--from-existing found no access of Backline's to take over" in err
     assert not (project / "Pulumi.prod.yaml").exists()
+
+
+def test_a_subscription_the_credentials_do_not_see_is_written_with_a_warning(
+    project: Path, signed_in: Callable[..., FakeAzureServer]
+) -> None:
+    signed_in(world())
+    unseen = "3e4a0b6f-9c3d-4ebf-9f5b-4d0c8a7e6f32"
+    code, out, _ = init("--stack", "prod", "--cloud-sub", SUB_A, "--cloud-sub", unseen, "--yes")
+    assert code == 0
+    assert f"Warning: --cloud-sub {unseen} is not among the 2 subscription(s) these credentials see" in out
+    assert f"--cloud-sub {SUB_A} is not" not in out
+    assert stack_config(project / "Pulumi.prod.yaml")["backline-access:subscriptions"] == [SUB_A, unseen]
