@@ -357,7 +357,8 @@ def _group_problem(group: str, failure: AzureFailure) -> str:
         return (
             f"  - managementGroups: {group} does not exist, or the deployer may not read it ({failure.describe()})\n"
             f"    fix: use the group's id, not its display name ({MANAGEMENT_GROUPS_FIX}); the deployer needs Reader "
-            f"(or Management Group Reader) on {scope}, and Owner or User Access Administrator there to grant"
+            f"(or Management Group Reader) on {scope}, and Owner or Role Based Access Control Administrator there "
+            "to grant"
         )
     return (
         f"  - managementGroups: {group}: {failure.describe()}\n    fix: run again; if it persists, check Azure's status"

@@ -380,16 +380,19 @@ def _placeholder_warnings(config: AccessConfig) -> list[str]:
 
 
 def _aks_without_reader_warnings(config: AccessConfig, below_groups: Collection[str] | None) -> list[str]:
-    if config.management_groups and below_groups is None:
-        return []  # a group may cover them: known only once Azure is read (pulumi preview)
     readers = set(config.subscriptions) | set(below_groups or ())
-    where = "not in 'subscriptions'"
-    if config.management_groups:
-        where = "neither in 'subscriptions' nor below managementGroups"
+    gets_none = "gets no Reader (it is not in 'subscriptions')"
+    if config.management_groups and below_groups is None:
+        # A group may cover it: known only once Azure is read (pulumi preview).
+        gets_none = (
+            "is not in 'subscriptions': unless one of managementGroups covers it (pulumi preview checks), it gets "
+            "no Reader"
+        )
+    elif config.management_groups:
+        gets_none = "gets no Reader (it is neither in 'subscriptions' nor below managementGroups)"
     return [
-        f"aks[{index}].subscription: {selection.subscription} gets no Reader (it is {where}): AKS RBAC "
-        "Reader alone cannot read the cluster's control plane (configuration, networking, node pools). Add it to "
-        "backline-access:subscriptions."
+        f"aks[{index}].subscription: {selection.subscription} {gets_none}: AKS RBAC Reader alone cannot read the "
+        "cluster's control plane (configuration, networking, node pools). Add it to backline-access:subscriptions."
         for index, selection in enumerate(config.aks)
         if selection.subscription not in readers
     ]

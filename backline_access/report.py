@@ -176,10 +176,8 @@ def _outputs(outputs: dict[str, Any], groups: bool) -> list[str]:
     lines = []
     for key, value in outputs.items():
         if key == "subscriptionIds" and groups:
-            listed = f"{value}, " if value else ""
-            lines.append(
-                f"  {key}: {listed}and every subscription below the management groups (resolved at deploy time)"
-            )
+            below = "every subscription below the management groups (resolved at deploy time)"
+            lines.append(f"  {key}: {value}, and {below}" if value else f"  {key}: {below}")
         elif key in _SHOWN_IN_TABLE:
             lines.append(f"  {key}: {len(value)} assignment id(s), one per grant above")
         elif key == "verificationCommands" and any(PLACEHOLDER_OBJECT_ID in command for command in value):

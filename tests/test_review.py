@@ -158,3 +158,19 @@ def test_the_text_plan_says_subscription_ids_grow_with_the_groups_at_deploy_time
         in text
     )
     assert "  managementGroupAssignments: 1 assignment id(s), one per grant above" in text
+
+
+def test_offline_with_groups_an_unlisted_aks_subscription_is_flagged_as_known_at_preview(
+    stack_file: Callable[[str], Path],
+) -> None:
+    text = plan_of(
+        stack_file,
+        f"config:\n  backline-access:tenantId: {TENANT}\n  backline-access:managementGroups: [platform]\n"
+        f"  backline-access:aks:\n    - subscription: {SUB_A}\n      clusters: [{{resourceGroup: rg, name: aks}}]\n",
+        "text",
+    )
+    assert (
+        f"aks[0].subscription: {SUB_A} is not in 'subscriptions': unless one of managementGroups covers it "
+        "(pulumi preview checks), it gets no Reader: AKS RBAC Reader alone" in text
+    )
+    assert "  subscriptionIds: every subscription below the management groups (resolved at deploy time)" in text
