@@ -22,7 +22,7 @@ from .identifiers import (
 from .preflight import rbac_fix
 from .problems import SUBSCRIPTIONS_FIX
 from .roles import AKS_RBAC_READER, BACKLINE_APP_ID, READER
-from .stack_file_edit import AKS, TENANT, Wanted
+from .stack_file_edit import AKS, TENANT, Wanted, listed_cluster
 
 _GUID = re.compile(GUID_PATTERN)
 _ROLE_NAMES = {READER.guid: READER.name, AKS_RBAC_READER.guid: AKS_RBAC_READER.name}
@@ -97,20 +97,13 @@ class Present:
             subscription = str(entry.get("subscription", "")).lower()
             if entry.get("all") is True:
                 every.add(subscription)
-            clusters.update(_listed(subscription, entry.get("clusters") or []))
+            listed = (listed_cluster(subscription, item) for item in entry.get("clusters") or [])
+            clusters.update(cluster for cluster in listed if cluster is not None)
         settings = {
             key.partition(":")[2]: str(value) for key, value in config.items() if str(key).startswith("azure-native:")
         }
         tenant = config.get(TENANT)
         return cls(str(tenant).lower() if tenant else None, frozenset(clusters), frozenset(every), settings)
-
-
-def _listed(subscription: str, items: Iterable[Any]) -> Iterable[ClusterId]:
-    for item in items:
-        if isinstance(item, str) and (parsed := parse_cluster_resource_id(item)):
-            yield ClusterId.of(parsed.subscription, parsed.resource_group, parsed.name)
-        elif isinstance(item, dict) and item.get("resourceGroup") and item.get("name"):
-            yield ClusterId.of(subscription, str(item["resourceGroup"]), str(item["name"]))
 
 
 # --- the access Backline already has ---------------------------------------------------------------

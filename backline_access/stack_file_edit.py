@@ -11,7 +11,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from ruamel.yaml.error import YAMLError
 from ruamel.yaml.tokens import CommentToken
 
 from .config import NAMESPACE
+from .identifiers import ClusterId, parse_cluster_resource_id
 from .problems import TENANT_FIX, ConfigError, Problem
 
 TENANT = f"{NAMESPACE}:tenantId"
@@ -213,8 +214,8 @@ def _merge_entry(entry: CommentedMap, subscription: str, every: bool, clusters: 
     if listed is None:
         listed = CommentedSeq()
         entry["clusters"] = listed
-    known = {_listed_cluster_key(item) for item in listed}
-    added = [(g, n) for g, n in clusters if (g.lower(), n.lower()) not in known]
+    known = {listed_cluster(subscription, item) for item in listed}
+    added = [(g, n) for g, n in clusters if ClusterId.of(subscription, g, n) not in known]
     for group, name in added:
         _append(listed, _cluster(group, name))
     return [f"{AKS}: subscription {subscription}: + cluster {group}/{name}" for group, name in added]
@@ -275,12 +276,14 @@ def _cluster(resource_group: str, name: str) -> CommentedMap:
     return CommentedMap([("resourceGroup", resource_group), ("name", name)])
 
 
-def _listed_cluster_key(item: Any) -> tuple[str, str] | None:
+def listed_cluster(subscription: str, item: Any) -> ClusterId | None:
+    """A cluster as an `aks` entry of `subscription` lists it: its resource id, or a {resourceGroup, name}
+    mapping (None for anything else; the validation names it)."""
     if isinstance(item, str):
-        parts = item.strip().strip("/").split("/")
-        return (parts[3].lower(), parts[-1].lower()) if len(parts) == 8 else None
-    if isinstance(item, CommentedMap):
-        return (str(item.get("resourceGroup", "")).lower(), str(item.get("name", "")).lower())
+        parsed = parse_cluster_resource_id(item)
+        return ClusterId.of(parsed.subscription, parsed.resource_group, parsed.name) if parsed else None
+    if isinstance(item, Mapping) and item.get("resourceGroup") and item.get("name"):
+        return ClusterId.of(subscription, str(item["resourceGroup"]), str(item["name"]))
     return None
 
 
