@@ -17,6 +17,7 @@ from .config_source import handed_over_from_document, load_config, stack_file_te
 from .onboarding import InitError, InitReads, Present, Request, flag_problems, gather
 from .preflight import login_fix
 from .problems import ConfigError
+from .providers import unknown_cloud_problems
 from .stack_file_edit import StackFile, merge, tenant_conflict, unified_diff, write_atomically
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CREDENTIALS = 0, 1, 2, 3
@@ -149,6 +150,9 @@ def _reader_from_environment(environ: Mapping[str, str], present: Present, tenan
     is --tenant, else the stack file's, else the credentials'."""
     wanted_tenant = (tenant or present.tenant_id or environ.get("ARM_TENANT_ID") or "").lower() or None
     choice = choose_cloud(present.provider_settings, environ)
+    problems = unknown_cloud_problems(choice)  # the rule pulumi up's providers follow
+    if problems:
+        raise ConfigError(problems, heading="Invalid Azure cloud setting")
     try:
         reads = reader_from_environment(environ, resolve_cloud(choice), wanted_tenant)
         actual = reads.credentials_tenant()

@@ -85,15 +85,7 @@ def provider_settings(
                 )
             )
     cloud = choose_cloud({k: str(v) for k, v in given[ARM].items()}, environ)
-    if cloud.metadata_host is None and named_cloud(cloud.environment) is None:
-        problems.append(
-            Problem(
-                cloud.source,
-                f"names the cloud {cloud.environment!r}, which is none of public, usgovernment, china",
-                'az cloud list --query "[].name" -o tsv; for Azure Stack or another custom cloud set '
-                "ARM_METADATA_HOSTNAME instead",
-            )
-        )
+    problems += unknown_cloud_problems(cloud)
     if starts_provider and not subscription_id:
         problems += _no_subscription_to_start_in(given[ARM], environ)
     if problems:
@@ -142,6 +134,20 @@ def _no_subscription_to_start_in(arm: Mapping[str, Any], environ: Mapping[str, s
             "start without one (any subscription the deployer can see; the grants do not use it)",
             f'pulumi config set {ARM}:subscriptionId <id> (az account list --query "[].id" -o tsv), '
             "or set ARM_SUBSCRIPTION_ID",
+        )
+    ]
+
+
+def unknown_cloud_problems(cloud: CloudChoice) -> list[Problem]:
+    """A named cloud that is none of Azure's (a metadata host names a custom cloud, checked when it is read)."""
+    if cloud.metadata_host is not None or named_cloud(cloud.environment) is not None:
+        return []
+    return [
+        Problem(
+            cloud.source,
+            f"names the cloud {cloud.environment!r}, which is none of public, usgovernment, china",
+            'az cloud list --query "[].name" -o tsv; for Azure Stack or another custom cloud set '
+            "ARM_METADATA_HOSTNAME instead",
         )
     ]
 

@@ -507,3 +507,15 @@ def test_a_subscription_the_credentials_do_not_see_is_written_with_a_warning(
     assert f"Warning: --cloud-sub {unseen} is not among the 2 subscription(s) these credentials see" in out
     assert f"--cloud-sub {SUB_A} is not" not in out
     assert stack_config(project / "Pulumi.prod.yaml")["backline-access:subscriptions"] == [SUB_A, unseen]
+
+
+def test_an_unknown_cloud_is_named_like_pulumi_up_names_it_before_any_sign_in(
+    project: Path, signed_in: Callable[..., FakeAzureServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = signed_in(world())
+    monkeypatch.delenv("ARM_METADATA_HOSTNAME")
+    monkeypatch.setenv("ARM_ENVIRONMENT", "mars")
+    code, _, err = init("--stack", "prod", "--cloud-sub", SUB_A, "--yes")
+    assert code == 2
+    assert "ARM_ENVIRONMENT: names the cloud 'mars', which is none of public, usgovernment, china" in err
+    assert fake.calls() == []
