@@ -70,8 +70,7 @@ class AccessPlan:
     @property
     def covered_subscriptions(self) -> tuple[str, ...]:
         """Every subscription with Reader: listed, or below a listed management group (as far as is known)."""
-        below = {s for found in (self.subscriptions_below or {}).values() for s in found}
-        return tuple(sorted(set(self.reader_subscriptions) | below))
+        return tuple(sorted(set(self.reader_subscriptions) | _all_below(self.subscriptions_below or {})))
 
     @property
     def subscription_ids_csv(self) -> str:
@@ -122,7 +121,7 @@ def build_plan(
         for cluster in clusters
     ]
     subscriptions_below = None if below is None else {g: tuple(sorted(below.get(g, ()))) for g in groups}
-    covered = None if subscriptions_below is None else {s for found in subscriptions_below.values() for s in found}
+    covered = None if subscriptions_below is None else _all_below(subscriptions_below)
     return AccessPlan(
         tenant_id=config.tenant_id,
         reader_subscriptions=subscriptions,
@@ -133,6 +132,10 @@ def build_plan(
         subscriptions_below=subscriptions_below,
         home_subscription=min([*subscriptions, *(selection.subscription for selection in config.aks)], default=""),
     )
+
+
+def _all_below(below: Mapping[str, Sequence[str]]) -> set[str]:
+    return {subscription for found in below.values() for subscription in found}
 
 
 def _redundant_readers(config: AccessConfig, below: Mapping[str, tuple[str, ...]]) -> list[str]:
