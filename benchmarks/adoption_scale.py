@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 import time
@@ -23,7 +22,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from read_scale import CLIENT, SECRET, TENANT, start_fake  # noqa: E402
+from read_scale import signed_in_reader, start_fake  # noqa: E402
 from verify_scale import SP, write_estate  # noqa: E402
 
 
@@ -51,8 +50,6 @@ def main() -> None:
     args = parser.parse_args()
 
     from backline_access.adoption import adoptable
-    from backline_access.azure import reader_from_environment, resolve_cloud
-    from backline_access.clouds import CloudChoice
     from backline_access.config import AccessConfig
     from backline_access.plan import build_plan
 
@@ -60,12 +57,9 @@ def main() -> None:
     config = write_estate(folder / "estate.json", args.subscriptions, args.clusters)
     existing = keep_half_as_the_script_left_them(folder / "estate.json")
     plan = build_plan(AccessConfig.model_validate(config))
-    fake, host, ca_file = start_fake(folder / "estate.json", args.latency, graph_down=False)
-    os.environ["REQUESTS_CA_BUNDLE"] = ca_file
+    fake, host, _ = start_fake(folder / "estate.json", args.latency, graph_down=False)
     try:
-        cloud = resolve_cloud(CloudChoice(metadata_host=host))
-        reader = reader_from_environment({"ARM_CLIENT_ID": CLIENT, "ARM_CLIENT_SECRET": SECRET}, cloud, TENANT)
-        reader.credentials_tenant()
+        reader, _ = signed_in_reader(host)
         before = reader.calls
         start = time.perf_counter()
         inventory = reader.role_assignments(SP, plan.listing_scopes)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import sys
 import tempfile
 import time
@@ -24,7 +23,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 from adoption_scale import keep_half_as_the_script_left_them  # noqa: E402
-from read_scale import CLIENT, SECRET, TENANT, start_fake  # noqa: E402
+from read_scale import TENANT, signed_in_reader, start_fake  # noqa: E402
 from verify_scale import write_estate  # noqa: E402
 
 
@@ -35,8 +34,7 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.05)
     args = parser.parse_args()
 
-    from backline_access.azure import EstateReader, reader_from_environment, resolve_cloud
-    from backline_access.clouds import CloudChoice
+    from backline_access.azure import EstateReader
     from backline_access.init_flow import Terminal, run_init
     from backline_access.onboarding import Present, Request
 
@@ -46,13 +44,11 @@ def main() -> None:
     project = folder / "infra"
     project.mkdir()
     (project / "Pulumi.yaml").write_text("name: backline-access\nruntime: python\n", encoding="utf-8")
-    fake, host, ca_file = start_fake(folder / "estate.json", args.latency, graph_down=False)
-    os.environ["REQUESTS_CA_BUNDLE"] = ca_file
+    fake, host, _ = start_fake(folder / "estate.json", args.latency, graph_down=False)
     readers: list[EstateReader] = []
 
     def signed_in(environ: object, present: Present, tenant: str | None) -> tuple[EstateReader, str]:
-        cloud = resolve_cloud(CloudChoice(metadata_host=host))
-        reader = reader_from_environment({"ARM_CLIENT_ID": CLIENT, "ARM_CLIENT_SECRET": SECRET}, cloud, TENANT)
+        reader, _ = signed_in_reader(host)
         readers.append(reader)
         return reader, TENANT
 

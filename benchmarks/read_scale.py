@@ -21,12 +21,17 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # run from a checkout, installed or not
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 CLIENT, SECRET = "benchmark-client", "benchmark-secret"
+
+if TYPE_CHECKING:
+    from backline_access.azure import EstateReader
+    from backline_access.clouds import Cloud
 
 
 def subscription(index: int) -> str:
@@ -66,7 +71,20 @@ def start_fake(estate: Path, latency: float, graph_down: bool) -> tuple[subproce
     fake.stdout.readline()
     exports = fake.stdout.readline().split()  # export ARM_METADATA_HOSTNAME=... REQUESTS_CA_BUNDLE=... ...
     settings = dict(item.split("=", 1) for item in exports[1:])
+    os.environ["REQUESTS_CA_BUNDLE"] = settings["REQUESTS_CA_BUNDLE"]  # this process trusts the fake's CA
     return fake, settings["ARM_METADATA_HOSTNAME"], settings["REQUESTS_CA_BUNDLE"]
+
+
+def signed_in_reader(host: str) -> tuple[EstateReader, Cloud]:
+    """The read side on the fake's cloud, and the cloud; signed in with the benchmark's client secret before
+    anything is measured (inside Pulumi the token comes from the provider)."""
+    from backline_access.azure import reader_from_environment, resolve_cloud
+    from backline_access.clouds import CloudChoice
+
+    cloud = resolve_cloud(CloudChoice(metadata_host=host))
+    reader = reader_from_environment({"ARM_CLIENT_ID": CLIENT, "ARM_CLIENT_SECRET": SECRET}, cloud, TENANT)
+    reader.credentials_tenant()
+    return reader, cloud
 
 
 def main() -> None:
@@ -81,20 +99,14 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    from backline_access.azure import reader_from_environment, resolve_cloud
-    from backline_access.clouds import CloudChoice
     from backline_access.identifiers import ClusterId
 
     folder = Path(tempfile.mkdtemp())
     chosen = write_estate(folder / "estate.json", args.subscriptions, args.clusters)
     wanted = [ClusterId.of(*cluster) for cluster in chosen]
-    fake, host, ca_file = start_fake(folder / "estate.json", args.latency, args.resource_graph_down)
-    os.environ["REQUESTS_CA_BUNDLE"] = ca_file
+    fake, host, _ = start_fake(folder / "estate.json", args.latency, args.resource_graph_down)
     try:
-        cloud = resolve_cloud(CloudChoice(metadata_host=host))
-        environ = {"ARM_CLIENT_ID": CLIENT, "ARM_CLIENT_SECRET": SECRET}
-        reader = reader_from_environment(environ, cloud, TENANT)
-        reader.subscriptions()  # sign in once; the preflight inside Pulumi gets its token from the provider
+        reader, _ = signed_in_reader(host)
         signed_in = reader.calls
 
         start = time.perf_counter()

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 import time
@@ -23,7 +22,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from read_scale import CLIENT, SECRET, TENANT, start_fake, subscription  # noqa: E402
+from read_scale import CLIENT, SECRET, TENANT, signed_in_reader, start_fake, subscription  # noqa: E402
 
 SP = "99999999-9999-4999-8999-999999999999"
 APP = "3fc75f55-e53f-4950-9127-665106cded58"
@@ -73,8 +72,6 @@ def main() -> None:
     parser.add_argument("--baseline-sample", type=int, default=100, help="page queries of each kind to time")
     args = parser.parse_args()
 
-    from backline_access.azure import reader_from_environment, resolve_cloud
-    from backline_access.clouds import CloudChoice
     from backline_access.config import AccessConfig
     from backline_access.plan import build_plan
     from backline_access.verification import summary, verify
@@ -82,12 +79,9 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp())
     config = write_estate(folder / "estate.json", args.subscriptions, args.clusters)
     plan = build_plan(AccessConfig.model_validate(config))
-    fake, host, ca_file = start_fake(folder / "estate.json", args.latency, graph_down=False)
-    os.environ["REQUESTS_CA_BUNDLE"] = ca_file
+    fake, host, _ = start_fake(folder / "estate.json", args.latency, graph_down=False)
     try:
-        cloud = resolve_cloud(CloudChoice(metadata_host=host))
-        reader = reader_from_environment({"ARM_CLIENT_ID": CLIENT, "ARM_CLIENT_SECRET": SECRET}, cloud, TENANT)
-        reader.credentials_tenant()  # sign in first: the token is not what is measured
+        reader, cloud = signed_in_reader(host)
         before = reader.calls
         start = time.perf_counter()
         checks = verify(plan, reader, cloud)
