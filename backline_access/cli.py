@@ -14,7 +14,7 @@ import typer
 
 from .azure import AzureReadError, EstateReader, reader_from_environment, resolve_cloud
 from .config import AccessConfig
-from .config_source import handed_over_config, load_config
+from .config_source import handed_over_config, load_config, project_folder
 from .offline import run_offline
 from .plan import AccessPlan, build_plan
 from .problems import ConfigError, Problem
@@ -198,12 +198,12 @@ def schema() -> None:
 
 
 def _stack_file(stack: str) -> Path:
-    for folder in [Path.cwd(), *Path.cwd().parents]:
-        if (folder / "Pulumi.yaml").is_file():
-            path = folder / f"Pulumi.{stack}.yaml"
-            if not path.is_file():
-                raise ConfigError([_unknown_stack(folder, stack)], heading="No such stack")
-            return path
+    folder = project_folder(Path.cwd())
+    if folder is not None:
+        path = folder / f"Pulumi.{stack}.yaml"
+        if not path.is_file():
+            raise ConfigError([_unknown_stack(folder, stack)], heading="No such stack")
+        return path
     problem = Problem(
         "--stack",
         f"needs a Pulumi.yaml in {Path.cwd()} or one of its parents",

@@ -13,7 +13,7 @@ from azure.core.exceptions import AzureError
 
 from .azure import AzureReadError, reader_from_environment, resolve_cloud
 from .clouds import choose_cloud
-from .config_source import handed_over_from_document, load_config, stack_file_text
+from .config_source import handed_over_from_document, load_config, project_folder, stack_file_text
 from .onboarding import InitError, InitReads, Present, Request, flag_problems, gather
 from .preflight import login_fix
 from .problems import ConfigError
@@ -80,7 +80,7 @@ def run_init(
     if not dry_run and not yes and not terminal.interactive:
         terminal.error("Error: no terminal to confirm writing the stack file on: pass --yes, or --dry-run to see it.")
         return EXIT_USAGE
-    project = next((folder for folder in [cwd, *cwd.parents] if (folder / "Pulumi.yaml").is_file()), None)
+    project = project_folder(cwd)
     if project is None:
         terminal.error(f"Error: no Pulumi.yaml in {cwd} or its parents: run init in the Pulumi project's folder.")
         return EXIT_USAGE
