@@ -4,15 +4,14 @@ per-cluster question, and the access Backline already has. Reads go through the 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from .azure import AssignmentInventory, ClusterInfo, ClusterInventory, RoleAssignmentInfo, unreadable_scopes
 from .identifiers import (
-    GUID_PATTERN,
     ClusterId,
+    guid_problem,
     management_group_of,
     management_group_problem,
     management_group_scope,
@@ -24,7 +23,6 @@ from .problems import SUBSCRIPTIONS_FIX
 from .roles import AKS_RBAC_READER, BACKLINE_APP_ID, READER
 from .stack_file_edit import AKS, TENANT, Wanted, listed_cluster
 
-_GUID = re.compile(GUID_PATTERN)
 _ROLE_NAMES = {READER.guid: READER.name, AKS_RBAC_READER.guid: AKS_RBAC_READER.name}
 
 
@@ -58,9 +56,9 @@ def flag_problems(request: Request, tenant: str | None) -> list[str]:
         for value in values:
             if value.startswith("-"):
                 problems.append(f"{flag} requires a subscription ID (got the flag '{value}')")
-            elif not _GUID.match(value):
+            elif guid_problem(value):
                 problems.append(f"Invalid GUID format for subscription ID: {value}")
-    if tenant is not None and not _GUID.match(tenant):
+    if tenant is not None and guid_problem(tenant):
         problems.append(f"Invalid GUID format for tenant ID: {tenant}")
     for value in request.management_groups:
         problem = management_group_problem(value)
