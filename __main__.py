@@ -1,5 +1,5 @@
 """Entry point of the Pulumi program: all logic lives in the backline_access package."""
 
-from backline_access.program import run
+from backline_access.deploy import run
 
 run()

@@ -1,9 +1,18 @@
 """backline-access: read-only access for Backline in an Azure tenant, as a Pulumi component."""
 
-from .component import BacklineAccess
-from .config import AccessConfig, AksSelection, ClusterRef, ServicePrincipalConfig, parse_config
-from .problems import ConfigError, Problem
-from .roles import AKS_RBAC_READER, BACKLINE_APP_ID, READER
+from .config import (
+    AKS_RBAC_READER,
+    BACKLINE_APP_ID,
+    READER,
+    AccessConfig,
+    AksSelection,
+    ClusterRef,
+    ConfigError,
+    Problem,
+    ServicePrincipalConfig,
+    parse_config,
+)
+from .deploy import BacklineAccess
 
 __all__ = [
     "AKS_RBAC_READER",

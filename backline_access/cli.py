@@ -13,15 +13,18 @@ import pulumi
 import typer
 
 from .azure import AzureReadError, EstateReader, reader_from_environment, resolve_cloud
-from .config import AccessConfig
-from .config_source import handed_over_config, load_config, project_folder
-from .offline import run_offline
+from .config import (
+    AccessConfig,
+    ConfigError,
+    Problem,
+    handed_over_config,
+    load_config,
+    project_folder,
+    stack_file_schema,
+)
+from .deploy import provider_settings
 from .plan import AccessPlan, build_plan
-from .problems import ConfigError, Problem
-from .providers import provider_settings
-from .report import plan_document, render_text
-from .review import render_az, render_markdown
-from .schema import stack_file_schema
+from .review import plan_document, render_az, render_markdown, render_text, run_offline
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 
@@ -101,9 +104,8 @@ def verify(
     Signs in with the ARM_* variables the providers read (client secret, certificate, OIDC, managed identity,
     else the Azure CLI login), on the stack's cloud. Exit codes: 0 all pass, 1 a check failed or stayed
     unknown, 2 invalid config or usage, 3 credentials or tenant problem."""
-    from .verification import tenant_problem, verify_until
-    from .verify_report import Progress, ok, render_json, render_junit
-    from .verify_report import render_text as render_checks
+    from .verify import Progress, ok, render_json, render_junit, tenant_problem, verify_until
+    from .verify import render_text as render_checks
 
     try:
         handed_over = handed_over_config(config or _stack_file(stack))
@@ -183,8 +185,7 @@ def init(
     access Backline already has. Keeps your comments and keys; running it twice changes nothing.
 
     Exit codes: 0 written or nothing to change, 1 Azure could not be read, 2 bad flags or config, 3 credentials."""
-    from .init_flow import Terminal, run_init
-    from .onboarding import Request
+    from .init import Request, Terminal, run_init
 
     request = Request(cloud_sub, aks_sub, aks_all, management_group, from_existing)
     code = run_init(stack, tenant, request, dry_run, yes, os.environ, Terminal.of_process(), Path.cwd())

@@ -5,9 +5,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from .config import AccessConfig, config_warnings
-from .identifiers import ClusterId, management_group_scope, subscription_scope
-from .roles import AKS_RBAC_READER, BACKLINE_APP_ID, READER, Role, assignment_name
+from .config import (
+    AKS_RBAC_READER,
+    BACKLINE_APP_ID,
+    READER,
+    AccessConfig,
+    ClusterId,
+    Role,
+    assignment_name,
+    config_warnings,
+    management_group_scope,
+    subscription_scope,
+)
 
 
 @dataclass(frozen=True)

@@ -49,8 +49,8 @@ def main() -> None:
     parser.add_argument("--baseline-sample", type=int, default=200)
     args = parser.parse_args()
 
-    from backline_access.adoption import adoptable
-    from backline_access.config import AccessConfig
+    from backline_access.config.model import AccessConfig
+    from backline_access.deploy.adoption import adoptable
     from backline_access.plan import build_plan
 
     folder = Path(tempfile.mkdtemp())

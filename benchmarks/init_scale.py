@@ -35,8 +35,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from backline_access.azure import EstateReader
-    from backline_access.init_flow import Terminal, run_init
-    from backline_access.onboarding import Present, Request
+    from backline_access.init.flow import Terminal, run_init
+    from backline_access.init.onboarding import Present, Request
 
     folder = Path(tempfile.mkdtemp())
     write_estate(folder / "estate.json", args.subscriptions, args.clusters)

@@ -44,8 +44,8 @@ def handed_over(subscriptions: int, clusters: int) -> dict[str, str]:
 
 
 def measure_program(subscriptions: int, clusters: int) -> float:
-    import backline_access.program  # noqa: F401 - imports are not what is measured (the bare loop's are not either)
-    from backline_access.offline import run_offline
+    import backline_access.deploy.program  # noqa: F401 - imports are not what is measured (the bare loop's are not either)
+    from backline_access.review.offline import run_offline
 
     config = handed_over(subscriptions, clusters)
     start = time.perf_counter()
@@ -85,7 +85,7 @@ def measure_bare_loop(subscriptions: int, clusters: int) -> float:
     # The same mock engine as the program's run (run_offline), so only the program's own work differs.
     import pulumi_azure_native.authorization  # noqa: F401 - imports are not measured
 
-    from backline_access.offline import run_offline
+    from backline_access.review.offline import run_offline
 
     start = time.perf_counter()
     run_offline({}, program=lambda: _BareLoop(subscriptions + clusters))

@@ -31,7 +31,7 @@ CLIENT, SECRET = "benchmark-client", "benchmark-secret"
 
 if TYPE_CHECKING:
     from backline_access.azure import EstateReader
-    from backline_access.clouds import Cloud
+    from backline_access.config.clouds import Cloud
 
 
 def subscription(index: int) -> str:
@@ -79,7 +79,7 @@ def signed_in_reader(host: str) -> tuple[EstateReader, Cloud]:
     """The read side on the fake's cloud, and the cloud; signed in with the benchmark's client secret before
     anything is measured (inside Pulumi the token comes from the provider)."""
     from backline_access.azure import reader_from_environment, resolve_cloud
-    from backline_access.clouds import CloudChoice
+    from backline_access.config.clouds import CloudChoice
 
     cloud = resolve_cloud(CloudChoice(metadata_host=host))
     reader = reader_from_environment({"ARM_CLIENT_ID": CLIENT, "ARM_CLIENT_SECRET": SECRET}, cloud, TENANT)
@@ -99,7 +99,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    from backline_access.identifiers import ClusterId
+    from backline_access.config.identifiers import ClusterId
 
     folder = Path(tempfile.mkdtemp())
     chosen = write_estate(folder / "estate.json", args.subscriptions, args.clusters)

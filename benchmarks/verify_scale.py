@@ -72,9 +72,9 @@ def main() -> None:
     parser.add_argument("--baseline-sample", type=int, default=100, help="page queries of each kind to time")
     args = parser.parse_args()
 
-    from backline_access.config import AccessConfig
+    from backline_access.config.model import AccessConfig
     from backline_access.plan import build_plan
-    from backline_access.verification import summary, verify
+    from backline_access.verify.checks import summary, verify
 
     folder = Path(tempfile.mkdtemp())
     config = write_estate(folder / "estate.json", args.subscriptions, args.clusters)

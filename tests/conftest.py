@@ -11,9 +11,9 @@ from fake_azure import Estate as FakeEstate
 from fake_azure import FakeAzureServer
 
 from backline_access.azure import AssignmentInventory, AzureFailure, ClusterInfo, ClusterState, RoleAssignmentInfo
-from backline_access.config_source import handed_over_config
-from backline_access.identifiers import ClusterId
-from backline_access.offline import FakeAzure, InProcessReads, OfflineRun, run_offline
+from backline_access.config.identifiers import ClusterId
+from backline_access.config.source import handed_over_config
+from backline_access.review.offline import FakeAzure, InProcessReads, OfflineRun, run_offline
 
 REPO = Path(__file__).resolve().parent.parent
 REFERENCE = REPO.parent / "shared" / "reference"

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from conftest import ONE_CLUSTER_STACK, SP_OBJECT_ID, SUB_A, SUB_B, Estate
 
 from backline_access.azure import RoleAssignmentInfo
-from backline_access.offline import OfflineRun
-from backline_access.roles import AKS_RBAC_READER, READER, assignment_name
+from backline_access.config.roles import AKS_RBAC_READER, READER, assignment_name
+from backline_access.review.offline import OfflineRun
 
 RunStack = Callable[..., OfflineRun]
 ASSIGNMENT = "azure-native:authorization:RoleAssignment"
@@ -86,9 +86,9 @@ def test_the_offline_plan_lists_adoption_as_not_checked(run_stack: RunStack) -> 
 
 
 def test_the_plan_says_which_grants_are_adopted_rather_than_created(stack_file: Callable[[str], object]) -> None:
-    from backline_access.config_source import handed_over_config, load_config
-    from backline_access.offline import run_offline
-    from backline_access.report import plan_document
+    from backline_access.config.source import handed_over_config, load_config
+    from backline_access.review.offline import run_offline
+    from backline_access.review.report import plan_document
 
     made = existing(f"/subscriptions/{SUB_B}")
     handed_over = handed_over_config(stack_file(CONFIG))  # type: ignore[arg-type]

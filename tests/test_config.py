@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from conftest import SUB_A, SUB_B, TENANT
 
-from backline_access.config import AccessConfig, UndecodedJson, parse_config
-from backline_access.problems import ConfigError
+from backline_access.config.model import AccessConfig, UndecodedJson, parse_config
+from backline_access.config.problems import ConfigError
 
 CLUSTER_ID = (
     f"/subscriptions/{SUB_A}/resourceGroups/rg-prod/providers/Microsoft.ContainerService/managedClusters/aks-prod"

@@ -19,10 +19,10 @@ from test_program_http import ASSIGNMENT, ProviderOfFake
 from typer.testing import CliRunner
 
 from backline_access.cli import app
-from backline_access.config_source import handed_over_config, load_config
-from backline_access.init_flow import Terminal, run_init
-from backline_access.offline import run_offline
-from backline_access.onboarding import Request
+from backline_access.config.source import handed_over_config, load_config
+from backline_access.init.flow import Terminal, run_init
+from backline_access.init.onboarding import Request
+from backline_access.review.offline import run_offline
 
 Serve = Callable[..., FakeAzureServer]
 runner = CliRunner()

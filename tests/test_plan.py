@@ -6,9 +6,9 @@ import uuid
 
 from conftest import SUB_A, SUB_B, TENANT
 
-from backline_access.config import parse_config
+from backline_access.config.model import parse_config
+from backline_access.config.roles import AKS_RBAC_READER, READER, assignment_name
 from backline_access.plan import build_plan
-from backline_access.roles import AKS_RBAC_READER, READER, assignment_name
 
 
 def test_assignment_names_are_uuid5_and_differ_by_scope_and_role() -> None:

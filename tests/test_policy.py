@@ -18,8 +18,8 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 
-from backline_access import roles
-from backline_access.offline import OfflineRun
+from backline_access.config import roles
+from backline_access.review.offline import OfflineRun
 
 sys.path.insert(0, str(REPO / "policy"))
 import least_privilege

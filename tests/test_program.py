@@ -10,8 +10,9 @@ from conftest import SP_OBJECT_ID, SUB_A, SUB_B, TENANT, Estate
 
 from backline_access import AccessConfig, BacklineAccess, ConfigError
 from backline_access.azure import AzureFailure
-from backline_access.config_source import handed_over_config
-from backline_access.offline import (
+from backline_access.config.source import handed_over_config
+from backline_access.deploy.preflight import PreflightError
+from backline_access.review.offline import (
     GET_CLIENT_CONFIG,
     GET_CLIENT_TOKEN,
     GET_SERVICE_PRINCIPAL,
@@ -19,7 +20,6 @@ from backline_access.offline import (
     Registration,
     run_offline,
 )
-from backline_access.preflight import PreflightError
 
 RunStack = Callable[..., OfflineRun]
 
@@ -258,7 +258,7 @@ def test_a_failing_graph_lookup_explains_the_permission_and_the_object_id_way_ou
 ) -> None:
     class NoGraphRights(Estate):
         def answer_service_principal(self, args: dict[str, object]) -> dict[str, object]:  # type: ignore[override]
-            from backline_access.offline import AzureError
+            from backline_access.review.offline import AzureError
 
             raise AzureError("Authorization_RequestDenied: Insufficient privileges to complete the operation.")
 

@@ -12,8 +12,8 @@ from fake_azure import BACKLINE_APP_ID, Assignment, Cluster, FakeAzureServer
 from fake_azure import Estate as FakeEstate
 from pulumi.runtime.mocks import MockResourceArgs
 
-from backline_access.offline import GET_CLIENT_TOKEN, FakeAzure, OfflineRun, run_offline
-from backline_access.preflight import PreflightError
+from backline_access.deploy.preflight import PreflightError
+from backline_access.review.offline import GET_CLIENT_TOKEN, FakeAzure, OfflineRun, run_offline
 
 Serve = Callable[..., FakeAzureServer]
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"

@@ -12,10 +12,10 @@ from conftest import REPO, SUB_A, SUB_B, TENANT
 from ruamel.yaml import YAML
 from test_config import BAD_CONFIGS
 
-from backline_access.config import AccessConfig, parse_config
-from backline_access.config_source import handed_over_config, namespace_config
-from backline_access.problems import ConfigError
-from backline_access.schema import SCHEMA_FILE, stack_file_schema
+from backline_access.config.model import AccessConfig, parse_config
+from backline_access.config.problems import ConfigError
+from backline_access.config.schema import SCHEMA_FILE, stack_file_schema
+from backline_access.config.source import handed_over_config, namespace_config
 
 
 def yaml_file(path: Path) -> dict[str, object]:

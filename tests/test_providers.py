@@ -11,9 +11,9 @@ import pytest
 from conftest import ONE_CLUSTER_STACK, SUB_A, SUB_B, TENANT, Estate
 
 from backline_access import BacklineAccess
-from backline_access.config_source import handed_over_config
-from backline_access.offline import OfflineRun, run_offline
-from backline_access.problems import ConfigError
+from backline_access.config.problems import ConfigError
+from backline_access.config.source import handed_over_config
+from backline_access.review.offline import OfflineRun, run_offline
 
 ARM_PROVIDER = "pulumi:providers:azure-native"
 GRAPH_PROVIDER = "pulumi:providers:azuread"

@@ -13,8 +13,8 @@ from fake_azure import Estate as FakeEstate
 from backline_access.azure import AzureReadError, EstateReader, reader_from_environment, reader_from_provider_token
 from backline_access.azure.identity import resolve_cloud
 from backline_access.azure.transport import ReadRetryPolicy
-from backline_access.clouds import CloudChoice
-from backline_access.identifiers import ClusterId
+from backline_access.config.clouds import CloudChoice
+from backline_access.config.identifiers import ClusterId
 
 Serve = Callable[..., FakeAzureServer]
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"

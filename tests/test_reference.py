@@ -14,9 +14,9 @@ import pytest
 from conftest import REPO, SUB_A, TENANT, Estate, warnings_besides_placeholders
 from ruamel.yaml import YAML
 
-from backline_access.identifiers import GUID_PATTERN
-from backline_access.offline import OfflineRun
-from backline_access.roles import AKS_RBAC_READER, READER
+from backline_access.config.identifiers import GUID_PATTERN
+from backline_access.config.roles import AKS_RBAC_READER, READER
+from backline_access.review.offline import OfflineRun
 
 RunStack = Callable[..., OfflineRun]
 ASSIGNMENT = "azure-native:authorization:RoleAssignment"
@@ -134,7 +134,7 @@ def test_the_resource_graph_request_we_send_is_a_query_request(reference: Path, 
     from fake_azure import Estate as FakeEstate
 
     from backline_access.azure import reader_from_provider_token, resolve_cloud
-    from backline_access.clouds import CloudChoice
+    from backline_access.config.clouds import CloudChoice
 
     spec = load(reference / "azure/resourcegraph/resourcegraph.json")["definitions"]
     fake = serve(FakeEstate(TENANT, [SUB_A], clusters=[Cluster(SUB_A, "rg", f"aks-{i}") for i in range(3)]))
@@ -193,7 +193,7 @@ def test_the_fakes_answers_have_the_shapes_of_the_specs(reference: Path, serve: 
 
 def test_the_public_clouds_metadata_document_gives_the_public_endpoints(reference: Path) -> None:
     from backline_access.azure.identity import cloud_from_metadata
-    from backline_access.clouds import PUBLIC
+    from backline_access.config.clouds import PUBLIC
 
     cloud = cloud_from_metadata(load(reference / "azure/cloud-metadata/metadata-endpoints-2022-09-01.json"), "x")
     assert (cloud.login, cloud.resource_manager, cloud.graph) == (PUBLIC.login, PUBLIC.resource_manager, PUBLIC.graph)

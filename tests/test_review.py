@@ -14,7 +14,7 @@ from markdown_it import MarkdownIt
 from typer.testing import CliRunner
 
 from backline_access.cli import app
-from backline_access.review import DIAGRAM_CLUSTERS, DIAGRAM_SUBSCRIPTIONS, mermaid_lines
+from backline_access.review.formats import DIAGRAM_CLUSTERS, DIAGRAM_SUBSCRIPTIONS, mermaid_lines
 
 runner = CliRunner()
 NODE_TOOLS = REPO / "tests" / "node_tools"

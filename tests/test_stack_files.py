@@ -9,8 +9,8 @@ from conftest import SUB_A, TENANT
 from typer.testing import CliRunner
 
 from backline_access.cli import app
-from backline_access.config_source import handed_over_config, load_config
-from backline_access.problems import ConfigError
+from backline_access.config.problems import ConfigError
+from backline_access.config.source import handed_over_config, load_config
 
 runner = CliRunner()
 

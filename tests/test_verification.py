@@ -10,10 +10,10 @@ from fake_azure import Estate as FakeEstate
 
 from backline_access.azure import EstateReader, reader_from_environment, reader_from_provider_token, resolve_cloud
 from backline_access.azure.transport import ReadRetryPolicy
-from backline_access.clouds import Cloud, CloudChoice
-from backline_access.config import AccessConfig
+from backline_access.config.clouds import Cloud, CloudChoice
+from backline_access.config.model import AccessConfig
 from backline_access.plan import AccessPlan, build_plan
-from backline_access.verification import Check, summary, verify, verify_until
+from backline_access.verify.checks import Check, summary, verify, verify_until
 
 Serve = Callable[..., FakeAzureServer]
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"

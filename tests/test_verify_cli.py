@@ -165,8 +165,8 @@ def test_verify_changes_nothing_in_azure(
 def test_on_a_terminal_the_wait_is_a_live_view_of_what_is_pending() -> None:
     import io
 
-    from backline_access.verification import Check
-    from backline_access.verify_report import Progress
+    from backline_access.verify.checks import Check
+    from backline_access.verify.report import Progress
 
     class Terminal(io.StringIO):
         def isatty(self) -> bool:

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 
 from azure.core.credentials import TokenCredential
 
-from ..clouds import Cloud
+from ..config import Cloud
 from .errors import AzureFailure, AzureReadError, unreadable_scopes
 from .identity import ProviderToken, credential_from_environment, resolve_cloud
 from .model import (

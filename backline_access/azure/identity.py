@@ -21,7 +21,7 @@ from azure.identity import (
     ManagedIdentityCredential,
 )
 
-from ..clouds import Cloud, CloudChoice, named_cloud
+from ..config import Cloud, CloudChoice, named_cloud
 from .errors import AzureFailure, AzureReadError
 
 METADATA_API = "2022-09-01"

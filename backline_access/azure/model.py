@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
-from ..identifiers import ClusterId
+from ..config import ClusterId
 from .errors import AzureFailure
 
 

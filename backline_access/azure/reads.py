@@ -12,16 +12,9 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ..identifiers import ClusterId, management_group_scope, parse_cluster_resource_id
+from ..config import ClusterId, management_group_scope, parse_cluster_resource_id
 from .errors import AzureFailure, AzureReadError
-from .model import (
-    AssignmentInventory,
-    ClusterInfo,
-    ClusterInventory,
-    ClusterState,
-    GroupInventory,
-    RoleAssignmentInfo,
-)
+from .model import AssignmentInventory, ClusterInfo, ClusterInventory, ClusterState, GroupInventory, RoleAssignmentInfo
 from .transport import AzureHttp
 
 ROLE_ASSIGNMENTS_API = "2022-04-01"

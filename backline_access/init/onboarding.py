@@ -8,19 +8,21 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .azure import AssignmentInventory, ClusterInfo, ClusterInventory, RoleAssignmentInfo, unreadable_scopes
-from .identifiers import (
+from ..azure import AssignmentInventory, ClusterInfo, ClusterInventory, RoleAssignmentInfo, unreadable_scopes
+from ..config import (
+    AKS_RBAC_READER,
+    BACKLINE_APP_ID,
+    READER,
+    SUBSCRIPTIONS_FIX,
     ClusterId,
     guid_problem,
     management_group_of,
     management_group_problem,
     management_group_scope,
     parse_cluster_resource_id,
+    rbac_fix,
     subscription_scope,
 )
-from .preflight import rbac_fix
-from .problems import SUBSCRIPTIONS_FIX
-from .roles import AKS_RBAC_READER, BACKLINE_APP_ID, READER
 from .stack_file_edit import AKS, TENANT, Wanted, listed_cluster
 
 _ROLE_NAMES = {READER.guid: READER.name, AKS_RBAC_READER.guid: AKS_RBAC_READER.name}

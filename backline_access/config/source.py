@@ -15,7 +15,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import YAMLError
 
-from .config import CONFIG_KEYS, NAMESPACE, AccessConfig, UndecodedJson, parse_config, validated_with
+from .model import CONFIG_KEYS, NAMESPACE, AccessConfig, UndecodedJson, parse_config, validated_with
 from .problems import ConfigError, Problem
 
 PREFIX = f"{NAMESPACE}:"

@@ -16,8 +16,8 @@ import pulumi
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks, set_mocks
 
-from .azure import AssignmentInventory, ClusterInfo, ClusterInventory, ClusterReads, ClusterState, GroupInventory
-from .identifiers import ClusterId
+from ..azure import AssignmentInventory, ClusterInfo, ClusterInventory, ClusterReads, ClusterState, GroupInventory
+from ..config import ClusterId
 
 PROJECT = "backline-access"
 PLACEHOLDER_OBJECT_ID = "<service principal object id: known after pulumi up>"
@@ -275,7 +275,7 @@ def run_offline(
 ) -> OfflineRun:
     """Run the Pulumi program under mocks with config as the Pulumi CLI hands it over. The read side is
     `reader`, else `azure` when it answers reads in-process, else Azure over HTTP (a fake, in tests)."""
-    from .program import run
+    from ..deploy import run
 
     azure = azure or OfflineAzure()
     if reader is None and isinstance(azure, ClusterReads):

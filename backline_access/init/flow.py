@@ -11,13 +11,18 @@ from typing import TextIO
 
 from azure.core.exceptions import AzureError
 
-from .azure import AzureReadError, reader_from_environment, resolve_cloud
-from .clouds import choose_cloud
-from .config_source import handed_over_from_document, load_config, project_folder, stack_file_text
+from ..azure import AzureReadError, reader_from_environment, resolve_cloud
+from ..config import (
+    ConfigError,
+    choose_cloud,
+    handed_over_from_document,
+    load_config,
+    login_fix,
+    project_folder,
+    stack_file_text,
+)
+from ..deploy import unknown_cloud_problems
 from .onboarding import InitError, InitReads, Present, Request, flag_problems, gather
-from .preflight import login_fix
-from .problems import ConfigError
-from .providers import unknown_cloud_problems
 from .stack_file_edit import StackFile, merge, tenant_conflict, unified_diff, write_atomically
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CREDENTIALS = 0, 1, 2, 3

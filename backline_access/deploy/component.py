@@ -11,8 +11,7 @@ import pulumi_azure_native as azure_native
 import pulumi_azuread as azuread
 from pulumi_azure_native import authorization
 
-from .adoption import adoptable, unrequested
-from .azure import (
+from ..azure import (
     AssignmentReads,
     AzureFailure,
     AzureReadError,
@@ -23,11 +22,21 @@ from .azure import (
     resolve_cloud,
     unreadable_scopes,
 )
-from .clouds import Cloud, CloudChoice
-from .config import AccessConfig, ServicePrincipalConfig, parse_config
-from .config_source import provider_config_from_pulumi
-from .identifiers import ClusterId, management_group_scope
-from .plan import AccessPlan, PlannedAssignment, build_plan
+from ..config import (
+    BACKLINE_APP_ID,
+    MANAGEMENT_GROUPS_FIX,
+    AccessConfig,
+    Cloud,
+    CloudChoice,
+    ClusterId,
+    ServicePrincipalConfig,
+    management_group_scope,
+    parse_config,
+    provider_config_from_pulumi,
+)
+from ..plan import AccessPlan, PlannedAssignment, build_plan
+from ..verify import verify_after_update
+from .adoption import adoptable, unrequested
 from .preflight import (
     PreflightError,
     check_clusters,
@@ -36,10 +45,7 @@ from .preflight import (
     missing_service_principal_error,
     provider_token,
 )
-from .problems import MANAGEMENT_GROUPS_FIX
 from .providers import ARM, GRAPH, given_providers, provider_settings
-from .roles import BACKLINE_APP_ID
-from .verification import verify_after_update
 
 COMPONENT_TYPE = "backline:index:BacklineAccess"
 

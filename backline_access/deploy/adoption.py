@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from .azure import RoleAssignmentInfo
-from .plan import AccessPlan, PlannedAssignment
-from .roles import AKS_RBAC_READER, READER, assignment_name
+from ..azure import RoleAssignmentInfo
+from ..config import AKS_RBAC_READER, READER, assignment_name
+from ..plan import AccessPlan, PlannedAssignment
 
 _OUR_ROLES = {READER.guid: READER, AKS_RBAC_READER.guid: AKS_RBAC_READER}
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 from xml.etree import ElementTree
 
-from .verification import Check, summary
+from .checks import Check, summary
 
 VERIFY_REPORT_VERSION = 1
 _STATUS_WORDS = {"pass": "PASS", "pending": "PENDING", "fail": "FAIL", "unknown": "UNKNOWN"}

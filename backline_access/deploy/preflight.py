@@ -10,24 +10,23 @@ import pulumi
 import pulumi_azuread as azuread
 from pulumi_azure_native import authorization
 
-from .azure import ClusterReads, ClusterState
-from .clouds import Cloud
-from .identifiers import ClusterId
-from .problems import OBJECT_ID_FIX, SUBSCRIPTIONS_FIX, clusters_fix
-from .roles import BACKLINE_APP_ID
+from ..azure import ClusterReads, ClusterState
+from ..config import (
+    BACKLINE_APP_ID,
+    OBJECT_ID_FIX,
+    SUBSCRIPTIONS_FIX,
+    Cloud,
+    ClusterId,
+    clusters_fix,
+    login_fix,
+    rbac_fix,
+)
 
 _SERVICE_PRINCIPAL_NOT_FOUND = "no service principal found"
 
 
 class PreflightError(pulumi.RunError):
     """Azure is not in a state where access can be granted; nothing was changed."""
-
-
-def login_fix(tenant_id: str, cloud: Cloud | None) -> str:
-    prefix = cloud.az_prefix() if cloud else ""
-    return (
-        f"{prefix}az login --tenant {tenant_id} (in CI: ARM_TENANT_ID={tenant_id} and the OIDC client of that tenant)"
-    )
 
 
 def guard_tenant(
@@ -120,14 +119,6 @@ def check_clusters(
     check stops the program before any grant or service principal is registered."""
     if clusters:
         _judge(reader.read_clusters(clusters), require_azure_rbac, parent, cloud.az_prefix() if cloud else "")
-
-
-def rbac_fix(cluster: ClusterId) -> str:
-    # The product page's command, plus --subscription so it cannot hit the CLI's default subscription.
-    return (
-        f"az aks update --resource-group {cluster.resource_group} --name {cluster.name} --enable-azure-rbac "
-        f"--subscription {cluster.subscription_id}"
-    )
 
 
 def _problem(state: ClusterState, az: str) -> str | None:

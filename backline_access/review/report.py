@@ -5,15 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .config import AccessConfig
-from .identifiers import management_group_of
-from .offline import (
-    GET_CLIENT_CONFIG,
-    GET_SERVICE_PRINCIPAL,
-    PLACEHOLDER_OBJECT_ID,
-    OfflineRun,
-)
-from .roles import AKS_RBAC_READER, BACKLINE_APP_ID, READER
+from ..config import AKS_RBAC_READER, BACKLINE_APP_ID, READER, AccessConfig, management_group_of
+from .offline import GET_CLIENT_CONFIG, GET_SERVICE_PRINCIPAL, PLACEHOLDER_OBJECT_ID, OfflineRun
 
 REPORT_VERSION = 1
 NOT_CHECKED = "not checked offline"

@@ -20,8 +20,7 @@ import pulumi_azure_native as azure_native
 import pulumi_azuread as azuread
 from pydantic.alias_generators import to_camel, to_snake
 
-from .clouds import CloudChoice, choose_cloud, named_cloud
-from .problems import ConfigError, Problem
+from ..config import CloudChoice, ConfigError, Problem, choose_cloud, named_cloud
 
 ARM = "azure-native"
 GRAPH = "azuread"

@@ -13,12 +13,21 @@ from typing import Any, Literal, Protocol
 
 import pulumi
 
-from .azure import AssignmentInventory, AzureReadError, ClusterState, RoleAssignmentInfo
-from .clouds import Cloud
-from .identifiers import ClusterId, management_group_of, management_group_scope, subscription_scope
-from .plan import AccessPlan
-from .preflight import login_fix, rbac_fix
-from .roles import AKS_RBAC_READER, BACKLINE_APP_ID, READER, Role
+from ..azure import AssignmentInventory, AzureReadError, ClusterState, RoleAssignmentInfo
+from ..config import (
+    AKS_RBAC_READER,
+    BACKLINE_APP_ID,
+    READER,
+    Cloud,
+    ClusterId,
+    Role,
+    login_fix,
+    management_group_of,
+    management_group_scope,
+    rbac_fix,
+    subscription_scope,
+)
+from ..plan import AccessPlan
 
 Status = Literal["pass", "pending", "fail", "unknown"]
 STATUSES: tuple[Status, ...] = ("pass", "pending", "fail", "unknown")

@@ -6,9 +6,9 @@ import gc
 
 import pulumi
 
-from .azure import ClusterReads
+from ..azure import ClusterReads
+from ..config import config_from_pulumi
 from .component import BacklineAccess
-from .config_source import config_from_pulumi
 
 COMPONENT_NAME = "backline"
 

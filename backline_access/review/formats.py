@@ -6,10 +6,9 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from .identifiers import management_group_of
+from ..config import AKS_RBAC_READER, BACKLINE_APP_ID, READER, management_group_of
 from .offline import PLACEHOLDER_OBJECT_ID
 from .report import NOT_CHECKED
-from .roles import AKS_RBAC_READER, BACKLINE_APP_ID, READER
 
 # Above these, the diagram shows counts instead of one node per cluster (or per subscription).
 DIAGRAM_CLUSTERS = 40

@@ -12,6 +12,8 @@ from typing import Any
 
 import pulumi
 
+from .clouds import Cloud
+from .identifiers import ClusterId
 from .roles import BACKLINE_APP_ID
 
 TENANT_FIX = "az account show --query tenantId -o tsv"
@@ -24,6 +26,21 @@ _MISSING = object()
 def clusters_fix(subscription_id: str | None) -> str:
     target = f" --subscription {subscription_id}" if subscription_id else ""
     return f'az aks list{target} --query "[].{{name:name, resourceGroup:resourceGroup, id:id}}" -o table'
+
+
+def login_fix(tenant_id: str, cloud: Cloud | None) -> str:
+    prefix = cloud.az_prefix() if cloud else ""
+    return (
+        f"{prefix}az login --tenant {tenant_id} (in CI: ARM_TENANT_ID={tenant_id} and the OIDC client of that tenant)"
+    )
+
+
+def rbac_fix(cluster: ClusterId) -> str:
+    # The product page's command, plus --subscription so it cannot hit the CLI's default subscription.
+    return (
+        f"az aks update --resource-group {cluster.resource_group} --name {cluster.name} --enable-azure-rbac "
+        f"--subscription {cluster.subscription_id}"
+    )
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .config import NAMESPACE, AccessConfig
+from .model import NAMESPACE, AccessConfig
 
-SCHEMA_FILE = Path(__file__).with_name("stack-config.schema.json")
+SCHEMA_FILE = Path(__file__).parent.parent / "stack-config.schema.json"
 
 
 def stack_file_schema() -> dict[str, Any]:

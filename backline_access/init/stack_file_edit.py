@@ -21,9 +21,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.tokens import CommentToken
 
-from .config import NAMESPACE
-from .identifiers import ClusterId, parse_cluster_resource_id
-from .problems import TENANT_FIX, ConfigError, Problem
+from ..config import NAMESPACE, TENANT_FIX, ClusterId, ConfigError, Problem, parse_cluster_resource_id
 
 TENANT = f"{NAMESPACE}:tenantId"
 SUBSCRIPTIONS = f"{NAMESPACE}:subscriptions"
