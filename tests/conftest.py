@@ -73,9 +73,11 @@ class Estate(FakeAzure, InProcessReads):
         service_principal: str | None = None,
         unreadable: dict[str, AzureFailure] | None = None,
         assignments: list[RoleAssignmentInfo] | None = None,
+        checkpoint: dict[str, dict[str, object]] | None = None,
     ) -> None:
         FakeAzure.__init__(self)
         InProcessReads.__init__(self)
+        self.checkpoint = checkpoint or {}
         self.assignments = assignments or []
         self.credential_tenant = credential_tenant
         self.clusters = clusters
@@ -120,6 +122,12 @@ class Estate(FakeAzure, InProcessReads):
             "appRoleAssignmentRequired": True,
             "tags": ["customer-tag"],
         }
+
+
+def checkpoint_of(run: OfflineRun) -> dict[str, dict[str, object]]:
+    """The stack's checkpoint after a run, as the engine's built-in provider answers readStackResourceOutputs:
+    every resource by URN, with its type."""
+    return {r.urn: {"type": r.type, "outputs": dict(r.inputs)} for r in run.registrations}
 
 
 def warnings_besides_placeholders(run: OfflineRun) -> list[str]:

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from conftest import ONE_CLUSTER_STACK, SP_OBJECT_ID, SUB_A, SUB_B, Estate
+import pytest
+from conftest import ONE_CLUSTER_STACK, SP_OBJECT_ID, SUB_A, SUB_B, Estate, checkpoint_of
 
 from backline_access.azure import RoleAssignmentInfo
 from backline_access.config.roles import AKS_RBAC_READER, READER, assignment_name
-from backline_access.review.offline import OfflineRun
+from backline_access.deploy.preflight import PreflightError
+from backline_access.deploy.stack_state import role_assignment_names
+from backline_access.review.offline import AzureError, OfflineRun
 
 RunStack = Callable[..., OfflineRun]
 ASSIGNMENT = "azure-native:authorization:RoleAssignment"
@@ -49,20 +52,113 @@ def test_a_hand_made_assignment_with_a_description_is_adopted_as_it_is(run_stack
     assert found["roleDefinitionId"] == made.role_definition_id
 
 
-def test_a_lost_stacks_own_assignment_is_adopted_with_the_plans_text(run_stack: RunStack) -> None:
+def test_a_lost_stacks_own_assignment_is_imported_as_its_ids_text(run_stack: RunStack) -> None:
     ours = assignment_name(CLUSTER, AKS_RBAC_READER)
     lost = existing(CLUSTER.replace("/resourceGroups/", "/resourcegroups/"), AKS_RBAC_READER.guid, name=ours)
-    found = by_scope(run_stack(CONFIG, Estate(assignments=[lost])))[CLUSTER]
-    assert found["import"] == lost.id  # the id ARM gives it
-    assert found["roleAssignmentName"] == ours
-    assert found["scope"] == CLUSTER  # as the stack that made it has it in its state
+    estate = Estate(assignments=[lost])  # and an empty checkpoint: the state is gone
+    [found] = [r for r in run_stack(CONFIG, estate).of_type(ASSIGNMENT) if "managedClusters" in r.inputs["scope"]]
+    assert found.import_id == lost.id  # the id ARM gives it
+    # azure-native reads scope and roleAssignmentName back from the import id's text: declared the same
+    assert found.inputs["scope"] == lost.id.split("/providers/Microsoft.Authorization/")[0]
+    assert found.inputs["scope"] != CLUSTER
+    assert found.inputs["roleAssignmentName"] == ours
+    assert found.ignore_changes == ()
+    assert estate.stack_reads == ["organization/backline-access/dev"]  # asked of the engine, fully qualified
 
 
-def test_another_principal_another_role_or_a_condition_is_never_adopted(run_stack: RunStack) -> None:
+def test_a_script_assignment_is_declared_with_the_scope_of_its_id_not_of_its_body(run_stack: RunStack) -> None:
+    spelled = CLUSTER.replace("/resourceGroups/", "/resourcegroups/")
+    made = RoleAssignmentInfo(
+        id=f"{spelled}/providers/microsoft.authorization/roleassignments/0e6a5b7c-1d2e-4f30-8a1b-2c3d4e5f6a7b",
+        name="0e6a5b7c-1d2e-4f30-8a1b-2c3d4e5f6a7b",
+        scope=CLUSTER,  # properties.scope, spelled otherwise than the id
+        role_definition_id=f"/subscriptions/{SUB_A}/providers/Microsoft.Authorization/roleDefinitions/{AKS_RBAC_READER.guid}",
+        principal_id=SP_OBJECT_ID,
+        principal_type="ServicePrincipal",
+    )
+    [found] = [r for r in run_stack(CONFIG, Estate(assignments=[made])).of_type(ASSIGNMENT) if r.import_id]
+    assert found.import_id == made.id
+    assert found.inputs["scope"] == spelled
+    assert found.inputs["roleAssignmentName"] == made.name
+
+
+def test_a_second_run_declares_every_grant_it_manages_without_an_import_id(run_stack: RunStack) -> None:
+    made = existing(f"/subscriptions/{SUB_B}")  # the script's Reader: adopted on the first run
+    first = run_stack(CONFIG, Estate(assignments=[made]))
+    assert [r.import_id for r in first.of_type(ASSIGNMENT) if r.import_id] == [made.id]
+    # Azure now lists all three, ours with another spelling of the resource group segment.
+    ours = [
+        existing(f"/subscriptions/{SUB_A}", name=assignment_name(f"/subscriptions/{SUB_A}", READER)),
+        existing(
+            CLUSTER.replace("/resourceGroups/", "/resourcegroups/"),
+            AKS_RBAC_READER.guid,
+            name=assignment_name(CLUSTER, AKS_RBAC_READER),
+        ),
+    ]
+    second = run_stack(CONFIG, Estate(assignments=[made, *ours], checkpoint=checkpoint_of(first)))
+    declared = second.of_type(ASSIGNMENT)
+    assert len(declared) == 3
+    assert [r.import_id for r in declared] == ["", "", ""]
+    assert all(r.ignore_changes == ("scope", "roleDefinitionId") for r in declared)
+    assert {r.name: r.inputs["roleAssignmentName"] for r in declared} == {
+        r.name: r.inputs["roleAssignmentName"] for r in first.of_type(ASSIGNMENT)
+    }
+
+
+def test_a_conditional_reader_at_a_planned_scope_stops_the_run_before_anything_is_registered(
+    run_stack: RunStack,
+) -> None:
+    conditional = existing(f"/subscriptions/{SUB_B}", condition="@Resource[x] StringEquals 'y'")
+    estate = Estate(assignments=[conditional])
+    with pytest.raises(PreflightError) as error:
+        run_stack(CONFIG, estate)
+    message = str(error.value)
+    assert f"assignment {conditional.id} has the condition \"@Resource[x] StringEquals 'y'\"" in message
+    assert "409 RoleAssignmentExists" in message
+    assert "remove the condition" in message
+    assert f"az role assignment delete --ids {conditional.id}" in message
+    assert [t for t, _ in estate.created if t == ASSIGNMENT] == []
+
+
+def test_a_backend_that_cannot_say_what_the_stack_manages_stops_the_run(run_stack: RunStack) -> None:
+    class NoBackend(Estate):
+        def answer_stack_resources(self, stack_name: str) -> dict[str, object]:
+            self.stack_reads.append(stack_name)
+            raise AzureError("no backend client is available")  # the built-in provider's words
+
+    estate = NoBackend(assignments=[existing(f"/subscriptions/{SUB_B}")])
+    with pytest.raises(PreflightError) as error:
+        run_stack(CONFIG, estate)
+    assert "Cannot read this stack's own state from the Pulumi backend" in str(error.value)
+    assert "organization/backline-access/dev: " in str(error.value)
+    assert estate.stack_reads == ["organization/backline-access/dev", "dev"]  # then the legacy DIY name
+    assert [t for t, _ in estate.created if t == ASSIGNMENT] == []
+
+
+def test_the_engines_answer_is_read_by_urn_and_type() -> None:
+    # pkg/resource/deploy/builtins.go readStackResourceOutputs: {name, outputs: {URN: {type, outputs}}}
+    parent = "backline:index:BacklineAccess"
+    answer = {
+        "name": "organization/backline-access/dev",
+        "outputs": {
+            f"urn:pulumi:dev::backline-access::{parent}$azure-native:authorization:RoleAssignment::backline-reader-x": {
+                "type": ASSIGNMENT,
+                "outputs": {"name": "0e6a5b7c-1d2e-4f30-8a1b-2c3d4e5f6a7b"},
+            },
+            f"urn:pulumi:dev::backline-access::{parent}$pulumi:providers:azure-native::backline-arm": {
+                "type": "pulumi:providers:azure-native",
+                "outputs": {},
+            },
+        },
+    }
+    assert role_assignment_names(answer) == {"backline-reader-x"}
+    assert role_assignment_names({"name": "dev", "outputs": {}}) == set()
+
+
+def test_another_principal_or_another_role_is_never_adopted(run_stack: RunStack) -> None:
     others = [
         existing(f"/subscriptions/{SUB_A}", principal="12121212-1212-4212-8212-121212121212"),
         existing(CLUSTER, "a7ffa36f-339b-4b5c-8bdf-e2c188b2c0eb"),  # AKS RBAC Writer
-        existing(f"/subscriptions/{SUB_B}", condition="@Resource[x] StringEquals 'y'"),
     ]
     assignments = by_scope(run_stack(CONFIG, Estate(assignments=others)))
     assert all(found["import"] == "" for found in assignments.values())

@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import pytest
+from conftest import checkpoint_of
 from fake_azure import BACKLINE_APP_ID, Assignment, Cluster, FakeAzureServer
 from fake_azure import Estate as FakeEstate
 from pulumi.runtime.mocks import MockResourceArgs
@@ -39,7 +40,7 @@ class ProviderOfFake(FakeAzure):
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         """As azure-native would: a role assignment the engine creates appears in Azure (after propagation)."""
         created = super().new_resource(args)
-        if args.typ == ASSIGNMENT:
+        if args.typ == ASSIGNMENT and not args.resource_id:  # an import finds it in Azure already
             inputs = args.inputs
             self.fake.estate.assignments.append(
                 Assignment(
@@ -224,15 +225,36 @@ def test_a_tenant_the_script_onboarded_is_adopted_whole_and_nothing_is_created(f
     assert all(r.query["$filter"] == f"principalId eq '{SP}'" for r in listed)
 
 
-def test_the_import_id_is_the_id_the_provider_stores_so_a_second_run_is_a_no_op(fake: FakeAzureServer) -> None:
+def test_a_second_run_declares_what_the_stack_manages_with_no_import_id(fake: FakeAzureServer) -> None:
     script_onboarded(fake)
     first = run_offline(config((SUB_A, "rg-prod", "aks-prod")), azure=ProviderOfFake(fake))
-    stored = {r.name: (r.import_id, r.inputs) for r in first.of_type(ASSIGNMENT)}
-    second = run_offline(config((SUB_A, "rg-prod", "aks-prod")), azure=ProviderOfFake(fake))
-    again = {r.name: (r.import_id, r.inputs) for r in second.of_type(ASSIGNMENT)}
-    assert again == stored  # the same import ids and the same inputs: nothing to change
+    assert all(r.import_id for r in first.of_type(ASSIGNMENT))
+    # ARM now spells the resource group segment of every id otherwise than the first run saw it.
+    for assignment in fake.estate.assignments:
+        assignment.id_scope = assignment.scope.replace("/resourcegroups/", "/RESOURCEGROUPS/")
+    second_mocks = ProviderOfFake(fake)
+    second_mocks.checkpoint = checkpoint_of(first)
+    second = run_offline(config((SUB_A, "rg-prod", "aks-prod")), azure=second_mocks)
+    assert [r.import_id for r in second.of_type(ASSIGNMENT)] == ["", "", ""]  # an import would replace: delete
+    assert {r.name: r.inputs["roleAssignmentName"] for r in second.of_type(ASSIGNMENT)} == {
+        r.name: r.inputs["roleAssignmentName"] for r in first.of_type(ASSIGNMENT)
+    }
     ids = set(first.outputs["readerAssignments"].values()) | set(first.outputs["aksAssignments"].values())
-    assert {import_id for import_id, _ in stored.values()} == ids  # the id after import is the import id
+    assert {r.import_id for r in first.of_type(ASSIGNMENT)} == ids  # the id after import is the import id
+
+
+def test_an_assignment_whose_id_and_body_spell_the_scope_otherwise_is_declared_by_the_id(
+    fake: FakeAzureServer,
+) -> None:
+    prod = fake.estate.clusters[0]
+    spelled = prod.id.replace("/resourceGroups/", "/resourcegroups/")
+    role = f"/subscriptions/{SUB_A}/providers/Microsoft.Authorization/roleDefinitions/{AKS_GUID}"
+    made = Assignment("3b4c5d6e-0000-4000-8000-00000000000d", prod.id, role, SP, id_scope=spelled)
+    fake.estate.assignments.append(made)
+    run = run_offline(config((SUB_A, "rg-prod", "aks-prod")), azure=ProviderOfFake(fake), preview=True)
+    [adopted] = [r for r in run.of_type(ASSIGNMENT) if r.import_id]
+    assert adopted.import_id == made.id
+    assert adopted.inputs["scope"] == spelled  # what azure-native reads back from the import id, not the body's
 
 
 def test_a_listing_the_deployer_may_not_read_stops_before_anything_is_registered(fake: FakeAzureServer) -> None:
@@ -298,7 +320,21 @@ def test_all_true_grants_every_cluster_found_but_the_excluded_and_warns_about_rb
     run = run_offline(every_cluster_of(SUB_A, "aks-prod"), azure=ProviderOfFake(fake), preview=True)
     assert cluster_grants(run) == ["aks-legacy"]
     assert any("'aks-legacy'" in w and "Azure RBAC" in w for w in run.warnings)
-    assert len(fake.calls("GET", "managedClusters")) == 0  # Resource Graph answered for the whole subscription
+    # one ARM list of the subscription beside Resource Graph's answer, no read per cluster
+    assert [r.path for r in fake.calls("GET", "managedClusters")] == [
+        f"/subscriptions/{SUB_A}/providers/Microsoft.ContainerService/managedClusters"
+    ]
+
+
+def test_all_true_grants_a_cluster_resource_graph_has_not_indexed_yet_but_not_an_excluded_one(
+    fake: FakeAzureServer,
+) -> None:
+    for name in ("aks-new", "aks-new-excluded"):
+        cluster = Cluster(SUB_A, "rg-prod", name)
+        fake.estate.clusters.append(cluster)
+        fake.faults.lagging_in_resource_graph.add(cluster.id)
+    run = run_offline(every_cluster_of(SUB_A, "aks-new-excluded"), azure=ProviderOfFake(fake), preview=True)
+    assert cluster_grants(run) == ["aks-legacy", "aks-new", "aks-prod"]
 
 
 def test_all_true_follows_the_estate_between_runs(fake: FakeAzureServer) -> None:

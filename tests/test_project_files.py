@@ -202,3 +202,16 @@ def test_what_the_program_rejects_the_schema_rejects_unless_it_is_between_fields
         assert errors == [], f"{name}: the schema sees it after all; drop it from SCHEMA_BLIND"
     else:
         assert errors, f"{name}: rejected by the program, accepted by the schema"
+
+
+def test_the_azure_native_floor_has_the_fix_for_imported_role_assignment_scopes() -> None:
+    # pulumi/pulumi-azure-native#4818 (merged 2026-08-29) keeps the leading `/` of an imported scope; releases
+    # built before it (3.26.0 on 2026-08-13) show a replace after every RoleAssignment import.
+    from packaging.requirements import Requirement
+
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    [azure_native] = [
+        r for r in map(Requirement, pyproject["project"]["dependencies"]) if r.name == "pulumi-azure-native"
+    ]
+    assert not azure_native.specifier.contains("3.26.0")
+    assert azure_native.specifier.contains("3.29.0")

@@ -97,15 +97,39 @@ def test_role_assignments_of_a_principal_in_each_subscription_paged(serve: Serve
     assert all(r.query.get("$filter") == f"principalId eq '{SP}'" for r in listed)
 
 
-def test_clusters_of_many_subscriptions_in_one_paged_resource_graph_query(serve: Serve) -> None:
-    fake = serve(estate(subscriptions=4, clusters_each=30))
+def test_every_cluster_of_many_subscriptions_costs_one_query_and_one_arm_list_each(serve: Serve) -> None:
+    fake = serve(estate(subscriptions=4, clusters_each=30), page_size=100)
     inventory = reader(fake).clusters_in([sub(i) for i in range(4)])
     assert sum(len(found) for found in inventory.clusters.values()) == 120
     assert inventory.clusters[sub(2)][1].azure_rbac is False
     queries = fake.calls("POST", "ResourceGraph")
     assert len(queries) == 1  # 120 rows fit in one page of 1,000
     assert queries[0].body["subscriptions"] == [sub(i) for i in range(4)]
-    assert fake.calls("GET") == [r for r in fake.calls("GET") if r.path == "/metadata/endpoints"]
+    listed = [r.path for r in fake.calls("GET", "managedClusters")]
+    assert sorted(listed) == [f"{scope(i)}/providers/Microsoft.ContainerService/managedClusters" for i in range(4)]
+
+
+def test_every_cluster_includes_one_resource_graph_has_not_indexed_beside_indexed_ones(serve: Serve) -> None:
+    world = estate(subscriptions=2, clusters_each=3)
+    fake = serve(world)
+    new = Cluster(sub(0), "rg-new", "aks-new")
+    world.clusters.append(new)
+    fake.faults.lagging_in_resource_graph.add(new.id)
+    inventory = reader(fake).clusters_in([sub(0), sub(1)])
+    assert "aks-new" in [info.cluster.name for info in inventory.clusters[sub(0)]]
+    assert len(inventory.clusters[sub(0)]) == 4
+
+
+def test_a_cluster_resource_graph_still_shows_is_confirmed_in_arm(serve: Serve) -> None:
+    world = estate(subscriptions=1, clusters_each=2)  # aks-0 has Azure RBAC on, aks-1 off
+    fake = serve(world)
+    deleted = Cluster(sub(0), "rg-old", "aks-deleted", azure_rbac=False)
+    fake.faults.stale_in_resource_graph += [deleted, Cluster(sub(0), "rg-0", "aks-0", azure_rbac=False)]
+    inventory = reader(fake).clusters_in([sub(0)])
+    found = {info.cluster.name: info.azure_rbac for info in inventory.clusters[sub(0)]}
+    assert found == {"aks-0": True, "aks-1": False}  # ARM's answer wins; the deleted one is gone
+    gets = [r.path for r in fake.calls("GET", "managedClusters/")]
+    assert gets == [deleted.id]  # one GET, for the one ARM does not list
 
 
 def test_resource_graph_pages_are_followed_with_the_skip_token(serve: Serve) -> None:

@@ -40,6 +40,7 @@ class RoleAssignmentInfo:
     principal_type: str
     condition: str | None = None
     description: str | None = None
+    condition_version: str | None = None
 
     @property
     def role_guid(self) -> str:

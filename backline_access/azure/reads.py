@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -16,6 +17,8 @@ from ..config import ClusterId, management_group_scope, parse_cluster_resource_i
 from .errors import AzureFailure, AzureReadError
 from .model import AssignmentInventory, ClusterInfo, ClusterInventory, ClusterState, GroupInventory, RoleAssignmentInfo
 from .transport import AzureHttp
+
+_log = logging.getLogger(__name__)
 
 ROLE_ASSIGNMENTS_API = "2022-04-01"
 CLUSTERS_API = "2026-08-01"
@@ -125,19 +128,50 @@ class EstateReader:
         return cluster_info(found)
 
     def clusters_in(self, subscriptions: Iterable[str]) -> ClusterInventory:
-        """The clusters of each subscription: Resource Graph first. A subscription it shows no cluster in is
-        listed in ARM too: Resource Graph leaves out what the caller may not read (and lags new clusters), so
-        only ARM can tell "none" from "not allowed"."""
+        """Every cluster of each subscription (`all: true`): Resource Graph's answer merged with each
+        subscription's ARM list. Resource Graph lags ARM (a new cluster is missing for a minute or more) and leaves
+        out what the caller may not read, so ARM's list is always read and wins; a cluster only Resource Graph shows
+        (one it still has after a deletion) is confirmed with one ARM GET. Calls: one query, one list per
+        subscription, and a GET per cluster Resource Graph alone still shows."""
         wanted = sorted(set(subscriptions))
-        inventory, from_arm = self._inventory(wanted)
-        if from_arm:
-            return inventory
-        confirmed = self._arm_clusters([s for s in wanted if not inventory.clusters.get(s)])
-        inventory.clusters.update(confirmed.clusters)
-        for subscription, failure in confirmed.failures.items():
-            inventory.clusters.pop(subscription, None)
-            inventory.failures[subscription] = failure
+        indexed = self._indexed_clusters(wanted)
+        listed = self._arm_clusters(wanted)
+        inventory = ClusterInventory(failures=dict(listed.failures))
+        unconfirmed: list[ClusterId] = []
+        for subscription, infos in listed.clusters.items():
+            inventory.clusters[subscription] = list(infos)
+            seen = {info.cluster for info in infos}
+            unconfirmed += [c for c in indexed.get(subscription, []) if c not in seen]
+        for state in self._confirmed(unconfirmed):
+            if state.failure is not None:
+                inventory.clusters.pop(state.cluster.subscription_id, None)
+                inventory.failures[state.cluster.subscription_id] = state.failure
+            elif state.found is not None and state.cluster.subscription_id in inventory.clusters:
+                inventory.clusters[state.cluster.subscription_id].append(state.found)
+        for infos in inventory.clusters.values():
+            infos.sort(key=lambda info: info.cluster.resource_id)
         return inventory
+
+    def _indexed_clusters(self, wanted: list[str]) -> dict[str, list[ClusterId]]:
+        """Resource Graph's clusters per subscription; none when it cannot answer (ARM's lists still do)."""
+        found: dict[str, list[ClusterId]] = {}
+        try:
+            for info in self._graph_clusters(wanted):
+                found.setdefault(info.cluster.subscription_id, []).append(info.cluster)
+        except AzureReadError as error:
+            _log.debug("Resource Graph did not answer (%s); the clusters come from ARM's lists", error)
+        return found
+
+    def _confirmed(self, clusters: list[ClusterId]) -> list[ClusterState]:
+        def read(cluster: ClusterId) -> ClusterState:
+            try:
+                return ClusterState(cluster, found=self.cluster(cluster))
+            except AzureReadError as error:
+                if error.failure.not_found:
+                    return ClusterState(cluster)  # gone: Resource Graph has not caught up with the deletion
+                return ClusterState(cluster, failure=error.failure)
+
+        return list(self.arm.map(read, clusters))
 
     def read_clusters(self, clusters: Sequence[ClusterId]) -> list[ClusterState]:
         """Every selected cluster: one Resource Graph query for all, then an ARM list for each subscription
@@ -250,6 +284,7 @@ def assignment_info(item: dict[str, Any]) -> RoleAssignmentInfo:
         principal_type=str(properties.get("principalType", "")),
         condition=properties.get("condition"),
         description=properties.get("description"),
+        condition_version=properties.get("conditionVersion"),
     )
 
 

@@ -3,8 +3,10 @@
 from .component import BacklineAccess
 from .program import run
 from .providers import provider_settings, unknown_cloud_problems
+from .stack_state import READ_STACK_RESOURCES
 
 __all__ = [
+    "READ_STACK_RESOURCES",
     "BacklineAccess",
     "provider_settings",
     "run",

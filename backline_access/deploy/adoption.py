@@ -1,16 +1,44 @@
 """Access that already exists: which planned grants an existing role assignment already gives (the bash
-script's, a person's, or this stack's own after its state was lost), and which of Backline's assignments the
-plan does not ask for. Pure data: the read side finds the assignments, the component declares them."""
+script's, a person's, or this stack's own after its state was lost), how each is declared, which conditional
+assignment would block a grant, and which of Backline's assignments the plan does not ask for. Pure data: the
+read side finds the assignments, the component declares them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 from ..azure import RoleAssignmentInfo
 from ..config import AKS_RBAC_READER, READER, assignment_name
 from ..plan import AccessPlan, PlannedAssignment
 
 _OUR_ROLES = {READER.guid: READER, AKS_RBAC_READER.guid: AKS_RBAC_READER}
+_ASSIGNMENTS_SEGMENT = "/providers/microsoft.authorization/roleassignments/"
+
+
+def id_parts(assignment_id: str) -> tuple[str, str]:
+    """(scope, name) cut from a role assignment id's own text, at `/providers/Microsoft.Authorization/
+    roleAssignments/` matched ignoring case: what azure-native reads back as `scope` and `roleAssignmentName` when
+    it imports that id (ParseResourceID on the id's text, then the path parameters in ResponseToSdkInputs)."""
+    at = assignment_id.lower().rfind(_ASSIGNMENTS_SEGMENT)
+    if at < 0:
+        raise ValueError(f"not a role assignment id: {assignment_id}")
+    return assignment_id[:at], assignment_id[at + len(_ASSIGNMENTS_SEGMENT) :]
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """How one planned grant that exists in Azure is declared. `managed`: this stack's state holds it already
+    (created or imported by an earlier run), so it is declared with no import id, because the engine compares an
+    import id with the stored one as text and import-replaces (deletes) on any difference. Otherwise it is
+    imported by ARM's id, with `scope` and `roleAssignmentName` cut from that id's text."""
+
+    existing: RoleAssignmentInfo
+    managed: bool
+
+    @property
+    def import_id(self) -> str | None:
+        return None if self.managed else self.existing.id
 
 
 def _same_scope(a: str, b: str) -> bool:
@@ -39,6 +67,55 @@ def adoptable(
         if candidates:
             found[planned] = min(candidates, key=lambda a: (a.name != planned.name, a.name))
     return found
+
+
+def conditional_equivalents(
+    plan: AccessPlan, principal_id: str, existing: Mapping[str, Sequence[RoleAssignmentInfo]]
+) -> dict[PlannedAssignment, RoleAssignmentInfo]:
+    """Planned grants where Backline already holds the same role at the same scope, but with a condition. ARM
+    takes (principal, role, scope) as an assignment's identity, so creating the unconditioned one beside it fails
+    with 409 RoleAssignmentExists; and adopting it would take its condition for ours."""
+    found: dict[PlannedAssignment, RoleAssignmentInfo] = {}
+    for planned in plan.assignments:
+        for assignment in existing.get(planned.listed_at, []):
+            if (
+                assignment.condition is not None
+                and assignment.principal_id == principal_id.lower()
+                and assignment.role_guid == planned.role.guid
+                and _same_scope(assignment.scope, planned.scope)
+            ):
+                found[planned] = assignment
+    return found
+
+
+def declarations(
+    adopted: Mapping[PlannedAssignment, RoleAssignmentInfo], managed: Collection[PlannedAssignment]
+) -> dict[PlannedAssignment, Declaration]:
+    return {planned: Declaration(existing, planned in managed) for planned, existing in adopted.items()}
+
+
+def declared_inputs(planned: PlannedAssignment, declaration: Declaration | None) -> dict[str, object]:
+    """What to declare besides the principal. Not in Azure: the plan. In Azure: as azure-native reads it back on
+    import, `scope` and `roleAssignmentName` from the id's text, the rest from ARM's body, so an import matches
+    and a later run declares the same again."""
+    inputs: dict[str, object] = {
+        "role_definition_id": planned.role_definition_id,
+        "scope": planned.scope,
+        "role_assignment_name": planned.name,
+    }
+    if declaration is None:
+        return inputs
+    existing = declaration.existing
+    scope, name = id_parts(existing.id)
+    inputs |= {"scope": scope, "role_assignment_name": name, "role_definition_id": existing.role_definition_id}
+    if existing.principal_type:
+        inputs["principal_type"] = existing.principal_type
+    optional = {
+        "description": existing.description,
+        "condition": existing.condition,
+        "condition_version": existing.condition_version,
+    }
+    return inputs | {key: value for key, value in optional.items() if value}
 
 
 def unrequested(

@@ -36,7 +36,7 @@ from ..config import (
 )
 from ..plan import AccessPlan, PlannedAssignment, build_plan
 from ..verify import verify_after_update
-from .adoption import adoptable, unrequested
+from .adoption import Declaration, adoptable, conditional_equivalents, declarations, declared_inputs, unrequested
 from .preflight import (
     PreflightError,
     check_clusters,
@@ -46,8 +46,10 @@ from .preflight import (
     provider_token,
 )
 from .providers import ARM, GRAPH, given_providers, provider_settings
+from .stack_state import managed_role_assignments
 
 COMPONENT_TYPE = "backline:index:BacklineAccess"
+MANAGED_SPELLINGS = ["scope", "roleDefinitionId"]
 
 # Everything a customer (or the bash script, or admin consent) may have set on an adopted service
 # principal: adopting it must never change these. Only clientId is ours.
@@ -131,10 +133,10 @@ class BacklineAccess(pulumi.ComponentResource):
         consent_url = _admin_consent_url(plan, cloud, settings.cloud)
         graph, existing = self._find_principal(name, access.service_principal, plan, consent_url)
         known_principal = access.service_principal.object_id or existing
-        adopted = self._adopt(plan, known_principal) if known_principal else {}
+        in_azure = self._existing_access(name, plan, known_principal) if known_principal else {}
         principal_id, grants_depend_on = self._declare_principal(name, access.service_principal, graph, existing)
         assignments = {
-            planned: self._assign(name, planned, principal_id, arm, grants_depend_on, adopted.get(planned))
+            planned: self._assign(name, planned, principal_id, arm, grants_depend_on, in_azure.get(planned))
             for planned in plan.assignments
         }
 
@@ -235,8 +237,9 @@ class BacklineAccess(pulumi.ComponentResource):
             return None
         return inventory.subscriptions
 
-    def _adopt(self, plan: AccessPlan, principal_id: str) -> dict[PlannedAssignment, RoleAssignmentInfo]:
-        """Existing equivalent assignments, read before anything is registered: one listing per subscription."""
+    def _existing_access(self, name: str, plan: AccessPlan, principal_id: str) -> dict[PlannedAssignment, Declaration]:
+        """The planned grants Azure already has, read before anything is registered (one listing per subscription
+        or group), and how each is declared: imported unless this stack's state already holds it."""
         reads = self._read_side()
         if not isinstance(reads, AssignmentReads):
             return {}
@@ -254,7 +257,16 @@ class BacklineAccess(pulumi.ComponentResource):
                 f"Remove it by hand if it should go: az role assignment delete --ids {left.id}",
                 resource=self,
             )
-        return adoptable(plan, principal_id, inventory.assignments)
+        adopted = adoptable(plan, principal_id, inventory.assignments)
+        conditional = conditional_equivalents(plan, principal_id, inventory.assignments)
+        if not adopted and not conditional:
+            return {}
+        in_state = managed_role_assignments(self)
+        managed = {planned for planned in plan.assignments if f"{name}-{planned.key}" in in_state}
+        blocking = {planned: found for planned, found in conditional.items() if planned not in managed}
+        if blocking:
+            raise _conditional_error(blocking)
+        return declarations(adopted, managed)
 
     def _declare_principal(
         self,
@@ -293,46 +305,30 @@ class BacklineAccess(pulumi.ComponentResource):
         grantee: pulumi.Input[str],
         provider: pulumi.ProviderResource,
         depends_on: list[pulumi.Resource],
-        existing: RoleAssignmentInfo | None,
+        declaration: Declaration | None,
     ) -> authorization.RoleAssignment:
+        inputs: dict[str, Any] = {
+            "principal_id": grantee,
+            "principal_type": authorization.PrincipalType.SERVICE_PRINCIPAL,
+            **declared_inputs(planned, declaration),
+        }
         return authorization.RoleAssignment(
             f"{name}-{planned.key}",
-            **_assignment_inputs(planned, grantee, existing),
+            **inputs,
             opts=pulumi.ResourceOptions(
                 parent=self,
                 provider=provider,
-                # Found in Azure: imported by the id ARM gives it (the id azure-native stores), so a later run that
-                # finds it again is a no-op, and the first `pulumi up` fails with no 409 and makes no duplicate.
-                import_=existing.id if existing else None,
+                # Only what the stack does not manage yet is imported (see Declaration).
+                import_=declaration.import_id if declaration else None,
+                # Managed and still in Azure: the logical name pins scope and role (it is made of their ids), so
+                # another spelling of either, in ARM's answer or in an earlier run's text, is the same grant and
+                # never a replacement, which would delete Backline's live access.
+                ignore_changes=MANAGED_SPELLINGS if declaration and declaration.managed else None,
                 # The name is derived from the scope, so a replacement reuses it: delete first.
                 delete_before_replace=True,
                 depends_on=depends_on or None,
             ),
         )
-
-
-def _assignment_inputs(
-    planned: PlannedAssignment, grantee: pulumi.Input[str], existing: RoleAssignmentInfo | None
-) -> dict[str, Any]:
-    """What to declare. An assignment of another name (the script's, a person's) is declared as it exists, so
-    the import matches it; one of our own names keeps the plan's text, as the stack that made it has it."""
-    inputs: dict[str, Any] = {
-        "principal_id": grantee,
-        "principal_type": authorization.PrincipalType.SERVICE_PRINCIPAL,
-        "role_definition_id": planned.role_definition_id,
-        "scope": planned.scope,
-        "role_assignment_name": planned.name,
-    }
-    if existing is not None and existing.name != planned.name:
-        inputs |= {
-            "principal_type": existing.principal_type or authorization.PrincipalType.SERVICE_PRINCIPAL,
-            "role_definition_id": existing.role_definition_id,
-            "scope": existing.scope,
-            "role_assignment_name": existing.name,
-        }
-    if existing is not None and existing.description:
-        inputs["description"] = existing.description
-    return inputs
 
 
 def _admin_consent_url(plan: AccessPlan, cloud: Cloud | None, choice: CloudChoice) -> str:
@@ -355,6 +351,21 @@ def _granted_on(planned: PlannedAssignment) -> tuple[str, str]:
     if planned.management_group is not None:
         return "group", planned.management_group
     return "subscription", str(planned.subscription_id)
+
+
+def _conditional_error(blocking: Mapping[PlannedAssignment, RoleAssignmentInfo]) -> PreflightError:
+    lines = [
+        f"  - {planned.role.name} at {planned.scope}: assignment {found.id} has the condition {found.condition!r}\n"
+        f"    fix: remove the condition (az role assignment update, or the portal), or delete it and let this stack "
+        f"grant: az role assignment delete --ids {found.id}"
+        for planned, found in blocking.items()
+    ]
+    return PreflightError(
+        f"Backline's service principal already holds {len(lines)} of the planned role(s) with a condition. Azure takes "
+        "principal, role and scope as one assignment, so granting them unconditioned would fail with 409 "
+        "RoleAssignmentExists, and adopting them would take their condition for this stack's grant. Nothing was "
+        "granted:\n" + "\n".join(lines)
+    )
 
 
 def _group_problem(group: str, failure: AzureFailure) -> str:

@@ -18,6 +18,7 @@ from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mo
 
 from ..azure import AssignmentInventory, ClusterInfo, ClusterInventory, ClusterReads, ClusterState, GroupInventory
 from ..config import ClusterId
+from ..deploy import READ_STACK_RESOURCES
 
 PROJECT = "backline-access"
 PLACEHOLDER_OBJECT_ID = "<service principal object id: known after pulumi up>"
@@ -90,6 +91,10 @@ class FakeAzure(Mocks):
         self.provider_inputs: dict[str, dict[str, Any]] = {}
         self.created: list[tuple[str, str]] = []
         self.service_principal_ids: list[tuple[str, str]] = []  # (id, object id) of principals it created
+        # The stack's latest checkpoint as the engine's built-in provider answers it: URN -> {type, outputs}.
+        # Empty: a new stack (or one whose state was lost).
+        self.checkpoint: dict[str, dict[str, Any]] = {}
+        self.stack_reads: list[str] = []  # the stack names the program asked the backend for
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         self.created.append((args.typ, args.name))
@@ -119,10 +124,16 @@ class FakeAzure(Mocks):
             return self.answer_service_principal(args.args)
         if args.token == GET_CLIENT_TOKEN:
             return {"token": self.answer_client_token(provider, args.args)}
+        if args.token == READ_STACK_RESOURCES:
+            return self.answer_stack_resources(str(args.args.get("stackName")))
         raise AzureError(f"{args.token} is not answered offline")
 
     def created_object_id(self) -> str:
         return PLACEHOLDER_OBJECT_ID
+
+    def answer_stack_resources(self, stack_name: str) -> dict[str, Any]:
+        self.stack_reads.append(stack_name)
+        return {"name": stack_name, "outputs": dict(self.checkpoint)}
 
     def answer_client_config(self, provider: Mapping[str, Any]) -> dict[str, Any]:
         return {"tenantId": provider.get("tenantId"), "subscriptionId": provider.get("subscriptionId")}

@@ -49,10 +49,13 @@ class Assignment:
     description: str | None = None
     condition: str | None = None
     visible_after_reads: int = 0  # propagation: hidden from the first N reads
+    # ARM compares ids ignoring case and has answered ids spelled otherwise than properties.scope
+    # (hashicorp/terraform-provider-azurerm#23487): the scope as this assignment's id spells it.
+    id_scope: str | None = None
 
     @property
     def id(self) -> str:
-        return f"{self.scope}/providers/Microsoft.Authorization/roleAssignments/{self.name}"
+        return f"{self.id_scope or self.scope}/providers/Microsoft.Authorization/roleAssignments/{self.name}"
 
     @property
     def role_guid(self) -> str:

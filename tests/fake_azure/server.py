@@ -51,6 +51,8 @@ class Faults:
     rules: list[Fault] = field(default_factory=list)
     forbidden_scopes: list[str] = field(default_factory=list)
     lagging_in_resource_graph: set[str] = field(default_factory=set)  # cluster ids Resource Graph has not seen
+    # Clusters as Resource Graph still indexes them (deleted since, or with Azure RBAC as it was): shown instead.
+    stale_in_resource_graph: list[Any] = field(default_factory=list)
     resource_graph_down: bool = False
 
 
@@ -437,6 +439,8 @@ class FakeAzureServer:
         if "microsoft.containerservice/managedclusters" not in query:
             raise AzureError(400, "BadRequest", "the fake answers only the cluster query")
         subscriptions = {s.lower() for s in body.get("subscriptions", self.estate.subscriptions)}
+        stale = {c.id.lower(): c for c in self.faults.stale_in_resource_graph}
+        indexed = [c for c in self.estate.clusters if c.id.lower() not in stale] + list(stale.values())
         rows = [
             {
                 "id": c.id,
@@ -445,7 +449,7 @@ class FakeAzureServer:
                 "name": c.name,
                 "azureRbac": c.azure_rbac,
             }
-            for c in self.estate.clusters
+            for c in indexed
             if c.subscription.lower() in subscriptions
             and not self._forbidden(f"/subscriptions/{c.subscription}")
             and c.id not in self.faults.lagging_in_resource_graph
