@@ -12,13 +12,14 @@ from typing import Annotated
 import pulumi
 import typer
 
-from .azure import AzureReadError, EstateReader, reader_from_environment, resolve_cloud
+from .azure import AzureReadError, EstateReader, SignInError, reader_from_environment, resolve_cloud
 from .config import (
     AccessConfig,
     ConfigError,
     Problem,
     handed_over_config,
     load_config,
+    login_fix,
     project_folder,
     stack_file_schema,
 )
@@ -46,6 +47,8 @@ class VerifyFormat(StrEnum):
 
 
 EXIT_CREDENTIALS = 3
+# How long verify's reads may take beyond --wait (the last round, its retries and Retry-After waits).
+VERIFY_READ_SECONDS = 60.0
 
 StackOption = Annotated[str, typer.Option(help="Stack name: reads Pulumi.<stack>.yaml beside Pulumi.yaml.")]
 ConfigFileOption = Annotated[
@@ -122,21 +125,27 @@ def verify(
         raise typer.Exit(EXIT_INVALID_CONFIG)
     try:
         cloud = resolve_cloud(choice)
-        reader = reader_from_environment(os.environ, cloud, access.tenant_id)
+        reader = reader_from_environment(os.environ, cloud, access.tenant_id, settings=_sign_in_settings(settings.arm))
     except (AzureReadError, ValueError) as error:
         typer.echo(f"error: cannot reach the cloud of {choice.source}: {error}", err=True)
         raise typer.Exit(EXIT_CREDENTIALS) from None
     progress = Progress()
+    budget = wait + VERIFY_READ_SECONDS
     try:
-        checks = verify_until(
-            _plan_with_every_cluster(access, reader),
-            reader,
-            cloud,
-            wait,
-            principal_id=access.service_principal.object_id,
-            on_round=progress,
-            first_pause=min(5.0, max(0.05, wait / 20)),
-        )
+        with reader.deadline(budget, f"{budget:.0f} s this verify may take (--wait plus {VERIFY_READ_SECONDS:.0f} s)"):
+            checks = verify_until(
+                _plan_with_every_cluster(access, reader),
+                reader,
+                cloud,
+                wait,
+                principal_id=access.service_principal.object_id,
+                on_round=progress,
+                first_pause=min(5.0, max(0.05, wait / 20)),
+            )
+    except SignInError as error:
+        fix = login_fix(access.tenant_id, cloud)
+        typer.echo(f"error: cannot sign in for {error.audience}: {error.message}\n    fix: {fix}", err=True)
+        raise typer.Exit(EXIT_CREDENTIALS) from None
     finally:
         progress.close()
     render = {VerifyFormat.json: render_json, VerifyFormat.junit: render_junit}.get(output_format, render_checks)
@@ -145,6 +154,11 @@ def verify(
         raise typer.Exit(EXIT_CREDENTIALS)
     if not ok(checks):
         raise typer.Exit(EXIT_FAILED)
+
+
+def _sign_in_settings(arm: dict[str, object]) -> dict[str, str]:
+    """The azure-native settings that choose a credential, as the provider reads them (booleans as `true`)."""
+    return {key: str(value).lower() if isinstance(value, bool) else str(value) for key, value in arm.items()}
 
 
 def _plan_with_every_cluster(access: AccessConfig, reader: EstateReader) -> AccessPlan:

@@ -236,3 +236,26 @@ def test_credentials_in_provider_settings_count_and_a_switch_set_to_false_does_n
         run_stack(GROUPS_ONLY + "  azure-native:clientId: 00000000-0000-0000-0000-00000000c11e\n"
                   "  azure-native:clientSecret: s3cret\n")  # fmt: skip
     assert [p.path for p in error.value.problems] == ["azure-native:subscriptionId"]
+
+
+def test_settings_azure_native_reads_beyond_its_sdks_arguments_reach_the_provider(
+    run_stack: Callable[..., OfflineRun],
+) -> None:
+    # provider/pkg/provider/auth_azidentity.go reads getConfig("oidcAudience", "ARM_OIDC_AUDIENCE"); the Python
+    # SDK's ProviderArgs lists neither it nor skipReadOnUpdate.
+    extra = "  azure-native:oidcAudience: api://AzureADTokenExchangeUSGov\n  azure-native:skipReadOnUpdate: true\n"
+    arm, graph = providers(run_stack(BASIC + extra))
+    assert arm["oidcAudience"] == "api://AzureADTokenExchangeUSGov"
+    assert arm["skipReadOnUpdate"] == "true"
+    assert arm["tenantId"] == TENANT and "oidcAudience" not in graph
+
+
+def test_groups_only_with_the_default_credential_needs_a_subscription(
+    run_stack: Callable[..., OfflineRun], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for variable in ("ARM_SUBSCRIPTION_ID", "ARM_CLIENT_ID", "ARM_CLIENT_SECRET", "ARM_USE_MSI", "ARM_USE_OIDC"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("ARM_USE_DEFAULT_AZURE_CREDENTIAL", "true")
+    with pytest.raises(ConfigError) as error:
+        run_stack(GROUPS_ONLY)
+    assert [p.path for p in error.value.problems] == ["azure-native:subscriptionId"]

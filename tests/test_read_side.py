@@ -265,12 +265,12 @@ def test_outside_pulumi_github_oidc_is_exchanged_for_a_token(serve: Serve) -> No
 
 
 def test_a_wrong_client_secret_fails_with_entras_message(serve: Serve) -> None:
-    from azure.core.exceptions import ClientAuthenticationError
+    from backline_access.azure import SignInError
 
     fake = serve(estate())
     cloud = resolve_cloud(CloudChoice(metadata_host=fake.host))
     read = reader_from_environment({"ARM_CLIENT_ID": "ci-client", "ARM_CLIENT_SECRET": "wrong"}, cloud, TENANT)
-    with pytest.raises(ClientAuthenticationError, match="AADSTS7000215"):
+    with pytest.raises(SignInError, match="AADSTS7000215"):
         read.subscriptions()
 
 

@@ -5,13 +5,13 @@ The component, the CLI and the checks call it; nothing here knows of Pulumi reso
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from azure.core.credentials import TokenCredential
 
 from ..config import Cloud
-from .errors import AzureFailure, AzureReadError, unreadable_scopes
-from .identity import ProviderToken, credential_from_environment, resolve_cloud
+from .errors import AzureFailure, AzureReadError, SignInError, unreadable_scopes
+from .identity import ProviderToken, SharedCredential, credential_from_environment, resolve_cloud
 from .model import (
     AssignmentInventory,
     AssignmentReads,
@@ -39,6 +39,7 @@ __all__ = [
     "GroupInventory",
     "GroupReads",
     "RoleAssignmentInfo",
+    "SignInError",
     "reader_for",
     "reader_from_environment",
     "reader_from_provider_token",
@@ -55,14 +56,22 @@ def reader_for(
     return EstateReader(arm, graph, token=token)
 
 
-def reader_from_provider_token(cloud: Cloud, token: str, retry: ReadRetryPolicy | None = None) -> EstateReader:
-    """Inside the Pulumi program: the azure-native provider's token (Resource Manager only)."""
-    arm = AzureHttp(cloud.resource_manager, ProviderToken(token), cloud.arm_scope, retry=retry)
+def reader_from_provider_token(
+    cloud: Cloud, token: str, retry: ReadRetryPolicy | None = None, refresh: Callable[[], str] | None = None
+) -> EstateReader:
+    """Inside the Pulumi program: the azure-native provider's token (Resource Manager only); `refresh` asks the
+    provider for another when it nears its `exp`."""
+    credential = SharedCredential(ProviderToken(token, refresh))
+    arm = AzureHttp(cloud.resource_manager, credential, cloud.arm_scope, retry=retry)
     return EstateReader(arm, token=token)
 
 
 def reader_from_environment(
-    environ: Mapping[str, str], cloud: Cloud, tenant_id: str | None, retry: ReadRetryPolicy | None = None
+    environ: Mapping[str, str],
+    cloud: Cloud,
+    tenant_id: str | None,
+    retry: ReadRetryPolicy | None = None,
+    settings: Mapping[str, str] | None = None,
 ) -> EstateReader:
-    """Outside Pulumi: azure-identity from the ARM_* variables the providers read."""
-    return reader_for(cloud, credential_from_environment(environ, cloud, tenant_id), retry=retry)
+    """Outside Pulumi: azure-identity from the provider settings and ARM_* variables the providers read."""
+    return reader_for(cloud, credential_from_environment(environ, cloud, tenant_id, settings), retry=retry)

@@ -19,6 +19,7 @@ class AzureFailure:
     status: int
     code: str
     message: str
+    request_ids: str = ""  # Azure's ids of the request, for a support ticket
 
     @property
     def not_found(self) -> bool:
@@ -33,7 +34,8 @@ class AzureFailure:
         return self.status == 403 or self.code in FORBIDDEN_CODES
 
     def describe(self) -> str:
-        return f"HTTP {self.status} {self.code}: {self.message}" if self.status else f"{self.code}: {self.message}"
+        text = f"HTTP {self.status} {self.code}: {self.message}" if self.status else f"{self.code}: {self.message}"
+        return f"{text} ({self.request_ids})" if self.request_ids else text
 
 
 def unreadable_scopes(failures: Mapping[str, AzureFailure], reader: str, in_subscriptions: bool = False) -> str:
@@ -52,9 +54,34 @@ class AzureReadError(Exception):
         self.failure = failure
 
 
-def failure_from_body(scope: str, status: int, body: object) -> AzureFailure:
-    """ARM's `{"error": {"code", "message"}}` (Graph and Resource Graph use the same envelope)."""
+class SignInError(Exception):
+    """The credentials could not get a token for `audience`. Not an answer about any scope, so never one of a
+    read's failures: it reaches the command's edge, which says "cannot sign in" with the fix."""
+
+    def __init__(self, audience: str, message: str) -> None:
+        super().__init__(message)
+        self.audience = audience
+        self.message = message
+
+
+CORRELATION_HEADERS = ("x-ms-correlation-request-id", "x-ms-request-id", "request-id", "client-request-id")
+
+
+def request_ids(headers: Mapping[str, str]) -> str:
+    """The ids Azure gives a request (ARM: correlation and request id; Graph: request-id), as `name: value`."""
+    lowered = {key.lower(): value for key, value in headers.items()}
+    return ", ".join(f"{name}: {lowered[name]}" for name in CORRELATION_HEADERS if lowered.get(name))
+
+
+def failure_from_body(scope: str, status: int, body: object, ids: str = "") -> AzureFailure:
+    """ARM's `{"error": {"code", "message", "details"}}` (Graph and Resource Graph use the same envelope;
+    Resource Graph puts the cause in `details`)."""
     error = body.get("error") if isinstance(body, dict) else None
     if isinstance(error, dict):
-        return AzureFailure(scope, status, str(error.get("code") or f"HTTP{status}"), str(error.get("message") or ""))
-    return AzureFailure(scope, status, f"HTTP{status}", str(body)[:300] if body else "")
+        message = str(error.get("message") or "")
+        details = [d for d in error.get("details") or [] if isinstance(d, dict)]
+        causes = "; ".join(f"{d.get('code', '')}: {d.get('message', '')}".strip(": ") for d in details)
+        if causes:
+            message = f"{message} [{causes}]" if message else causes
+        return AzureFailure(scope, status, str(error.get("code") or f"HTTP{status}"), message, ids)
+    return AzureFailure(scope, status, f"HTTP{status}", str(body)[:300] if body else "", ids)

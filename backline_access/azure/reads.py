@@ -7,16 +7,16 @@ Graph has not indexed yet (it lags ARM by a minute or so) or cannot see.
 
 from __future__ import annotations
 
-import base64
-import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from ..config import ClusterId, management_group_scope, parse_cluster_resource_id
 from .errors import AzureFailure, AzureReadError
+from .identity import token_claim
 from .model import AssignmentInventory, ClusterInfo, ClusterInventory, ClusterState, GroupInventory, RoleAssignmentInfo
-from .transport import AzureHttp
+from .transport import MAX_PAGES, AzureHttp
 
 _log = logging.getLogger(__name__)
 
@@ -46,6 +46,21 @@ class EstateReader:
         self.graph = graph
         self._token = token
 
+    @contextmanager
+    def deadline(self, seconds: float | None, label: str) -> Iterator[None]:
+        """Bound every request made inside the block, retries and Retry-After waits included: a read that would
+        end later fails as DeadlineExceeded (so its check is unknown, never pass). `label` names the limit in that
+        message, e.g. "300 s the preflight may take"."""
+        self.set_deadline(seconds, label)
+        try:
+            yield
+        finally:
+            self.set_deadline(None, "")
+
+    def set_deadline(self, seconds: float | None, label: str) -> None:
+        for endpoint in (self.arm, *([self.graph] if self.graph else [])):
+            endpoint.deadline.set(seconds, label)
+
     @property
     def calls(self) -> int:
         return self.arm.counter.count + (self.graph.counter.count if self.graph else 0)
@@ -54,7 +69,7 @@ class EstateReader:
 
     def credentials_tenant(self) -> str | None:
         """The tenant of the credentials (the token's `tid` claim), or None when it cannot be told."""
-        return _token_claim(self._token or self.arm.access_token(), "tid")
+        return token_claim(self._token or self.arm.access_token(), "tid")
 
     def service_principal(self, app_id: str) -> str | None:
         """The object id of the app's service principal in the tenant, or None when there is none."""
@@ -196,8 +211,9 @@ class EstateReader:
         try:
             for info in self._graph_clusters(wanted):
                 inventory.clusters.setdefault(info.cluster.subscription_id, []).append(info)
-        except AzureReadError:
+        except AzureReadError as error:
             # Resource Graph unavailable (or not allowed): list each subscription in ARM instead.
+            _log.debug("Resource Graph did not answer (%s); each subscription is listed in ARM instead", error)
             return self._arm_clusters(wanted), True
         return inventory, False
 
@@ -205,6 +221,7 @@ class EstateReader:
         for start in range(0, len(subscriptions), RESOURCE_GRAPH_SUBSCRIPTIONS):
             chunk = subscriptions[start : start + RESOURCE_GRAPH_SUBSCRIPTIONS]
             options: dict[str, Any] = {"$top": RESOURCE_GRAPH_PAGE, "resultFormat": "objectArray"}
+            seen: set[str] = set()
             while True:
                 body = {"subscriptions": chunk, "query": CLUSTERS_QUERY, "options": options}
                 page = self.arm.post(
@@ -213,6 +230,15 @@ class EstateReader:
                     body,
                     server_error_attempts=RESOURCE_GRAPH_SERVER_ERROR_ATTEMPTS,
                 )
+                if str(page.get("resultTruncated", "false")).lower() == "true":
+                    raise AzureReadError(
+                        AzureFailure(
+                            RESOURCE_GRAPH_PATH,
+                            200,
+                            "ResultTruncated",
+                            "Resource Graph answered part of the clusters (resultTruncated: true)",
+                        )
+                    )
                 for row in page.get("data", []):
                     info = cluster_row(row)
                     if info is not None:
@@ -220,6 +246,11 @@ class EstateReader:
                 token = page.get("$skipToken")
                 if not token:
                     break
+                if token in seen or len(seen) >= MAX_PAGES:
+                    raise AzureReadError(
+                        AzureFailure(RESOURCE_GRAPH_PATH, 200, "PagingDidNotEnd", "Resource Graph's paging did not end")
+                    )
+                seen.add(token)
                 options = {**options, "$skipToken": token}
 
     def _arm_clusters(self, subscriptions: list[str]) -> ClusterInventory:
@@ -286,15 +317,3 @@ def assignment_info(item: dict[str, Any]) -> RoleAssignmentInfo:
         description=properties.get("description"),
         condition_version=properties.get("conditionVersion"),
     )
-
-
-def _token_claim(token: str, claim: str) -> str | None:
-    parts = token.split(".")
-    if len(parts) < 2:
-        return None
-    payload = parts[1] + "=" * (-len(parts[1]) % 4)
-    try:
-        value = json.loads(base64.urlsafe_b64decode(payload)).get(claim)
-    except (ValueError, AttributeError):
-        return None
-    return str(value).lower() if value else None

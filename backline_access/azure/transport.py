@@ -1,9 +1,10 @@
 """HTTP to Azure Resource Manager and Microsoft Graph: the only module of the project that sends requests.
 
-Built on azure-core's pipeline (its transport, bearer-token policy and user agent), with one policy of our own
-for retries: every call here is a read (GET, or a Resource Graph query sent as POST, which azure-core's
-RetryPolicy never retries), so 429 is retried after its Retry-After and 408/5xx/connection errors with jittered
-exponential backoff.
+Built on azure-core's pipeline: its transport (10 s to connect, 60 s to read), `RequestIdPolicy`
+(`x-ms-client-request-id`), user agent, bearer-token policy and `RetryPolicy`, which honours `Retry-After` as
+seconds or an HTTP date, `retry-after-ms` and `x-ms-retry-after-ms`. What ours adds to that policy: jittered
+backoff, a per-request bound on server-error retries (a read with a fallback should not wait long), and the
+operation's deadline, which no wait may pass.
 """
 
 from __future__ import annotations
@@ -14,71 +15,129 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any, TypeVar
 from urllib.parse import urljoin
 
 import requests
 from azure.core import PipelineClient
 from azure.core.credentials import TokenCredential
-from azure.core.exceptions import ServiceRequestError, ServiceResponseError
+from azure.core.exceptions import ClientAuthenticationError, ServiceRequestError, ServiceResponseError
 from azure.core.pipeline import PipelineRequest, PipelineResponse
-from azure.core.pipeline.policies import BearerTokenCredentialPolicy, HTTPPolicy, UserAgentPolicy
+from azure.core.pipeline.policies import (
+    BearerTokenCredentialPolicy,
+    HTTPPolicy,
+    RequestIdPolicy,
+    RetryPolicy,
+    SansIOHTTPPolicy,
+    UserAgentPolicy,
+)
 from azure.core.pipeline.transport import RequestsTransport
 from azure.core.rest import HttpRequest
 
-from .errors import AzureFailure, AzureReadError, failure_from_body
+from .errors import AzureFailure, AzureReadError, SignInError, failure_from_body, request_ids
 
-USER_AGENT = "backline-access"
-RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
-SERVER_ERROR_ATTEMPTS = "server_error_attempts"  # a per-request option of ReadRetryPolicy
+CONNECT_TIMEOUT = 10.0
+READ_TIMEOUT = 60.0
+# A list that pages further than this, or hands back a page link it gave before, is a failure of that read.
+MAX_PAGES = 10_000
+SERVER_ERROR_ATTEMPTS = "server_error_attempts"  # per-request option: tries on 5xx before giving up
+DEADLINE = "backline_deadline"  # the operation's Deadline, carried in the pipeline context
+READ_METHODS = frozenset({"HEAD", "GET", "OPTIONS", "POST"})  # every request here reads; POST is a query
 T = TypeVar("T")
 R = TypeVar("R")
 
 
-class ReadRetryPolicy(HTTPPolicy):  # type: ignore[type-arg]
-    """Retries reads: 429 after Retry-After (capped), 408/5xx and dropped connections with jittered backoff."""
+def user_agent() -> str:
+    try:
+        return f"backline-access/{version('backline-access')}"
+    except PackageNotFoundError:  # a checkout that was never installed
+        return "backline-access"
+
+
+class Deadline:
+    """When one operation (a verify run, the preflight, init's reads) must be done, on the monotonic clock;
+    shared by all its requests. `label` says whose limit it is, for the message when it is reached."""
+
+    def __init__(self) -> None:
+        self.at: float | None = None
+        self.label = ""
+
+    def set(self, seconds: float | None, label: str) -> None:
+        self.at = None if seconds is None else time.monotonic() + seconds
+        self.label = label
+
+    def remaining(self) -> float | None:
+        return None if self.at is None else self.at - time.monotonic()
+
+
+class DeadlineExceededError(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+
+
+class ReadRetryPolicy(RetryPolicy):  # type: ignore[type-arg]
+    """azure-core's RetryPolicy for reads: `attempts` tries in all, jittered exponential backoff, Retry-After as
+    Azure gives it (never cut short), and no wait past the operation's deadline."""
 
     def __init__(self, attempts: int = 6, backoff: float = 0.5, max_wait: float = 30.0) -> None:
-        super().__init__()
-        self.attempts = attempts
-        self.backoff = backoff
-        self.max_wait = max_wait
+        retries = attempts - 1
+        super().__init__(
+            retry_total=retries,
+            retry_connect=retries,
+            retry_read=retries,
+            retry_status=retries,
+            retry_backoff_factor=backoff,
+            retry_backoff_max=max_wait,
+        )
 
-    def send(self, request: PipelineRequest[Any]) -> PipelineResponse[Any, Any]:
-        # A request may allow fewer tries on server errors (a read with a fallback should not wait long).
-        server_error_attempts = min(self.attempts, request.context.options.pop(SERVER_ERROR_ATTEMPTS, self.attempts))
-        failures = 0
-        for attempt in range(1, self.attempts + 1):
-            try:
-                response = self.next.send(request)
-            except (ServiceRequestError, ServiceResponseError):
-                failures += 1
-                if failures >= server_error_attempts:
-                    raise
-                time.sleep(self._jittered(attempt))
-                continue
-            status = response.http_response.status_code
-            if status not in RETRY_STATUSES or attempt == self.attempts:
-                return response
-            if status != 429:
-                failures += 1
-                if failures >= server_error_attempts:
-                    return response
-            time.sleep(self._wait(response, attempt))
-        raise AssertionError("unreachable")  # pragma: no cover
+    def configure_retries(self, options: dict[str, Any]) -> dict[str, Any]:
+        settings = super().configure_retries(options)
+        settings[SERVER_ERROR_ATTEMPTS] = options.pop(SERVER_ERROR_ATTEMPTS, None)
+        return settings
 
-    def _wait(self, response: PipelineResponse[Any, Any], attempt: int) -> float:
-        retry_after: str | None = response.http_response.headers.get("Retry-After")
-        if retry_after:
-            try:
-                return min(float(retry_after), self.max_wait)
-            except ValueError:
-                pass
-        return self._jittered(attempt)
+    def is_retry(self, settings: dict[str, Any], response: PipelineResponse[Any, Any]) -> bool:
+        status = response.http_response.status_code
+        limit = settings.get(SERVER_ERROR_ATTEMPTS)
+        if limit and status >= 500:
+            server_errors = 1 + sum(
+                1
+                for attempt in settings["history"]
+                if attempt.http_response and attempt.http_response.status_code >= 500
+            )
+            if server_errors >= limit:
+                return False
+        return bool(super().is_retry(settings, response))
 
-    def _jittered(self, attempt: int) -> float:
-        ceiling: float = min(self.max_wait, self.backoff * 2.0 ** (attempt - 1))
+    def get_backoff_time(self, settings: dict[str, Any]) -> float:
+        tries = len(settings["history"])
+        ceiling = min(float(settings["max_backoff"]), float(settings["backoff"]) * 2.0 ** max(0, tries - 1))
         return ceiling * random.uniform(0.5, 1.0)
+
+    def _sleep_for_retry(self, response: PipelineResponse[Any, Any], transport: Any) -> bool:
+        retry_after = self.get_retry_after(response)
+        if not retry_after:
+            return False
+        deadline: Deadline | None = response.context.get(DEADLINE)
+        remaining = deadline.remaining() if deadline else None
+        if remaining is not None and retry_after > remaining:
+            raise DeadlineExceededError(
+                f"Azure is throttling this read (HTTP {response.http_response.status_code}, Retry-After "
+                f"{retry_after:.0f} s), longer than the {deadline.label if deadline else ''} has left "
+                f"({max(0.0, remaining):.0f} s)"
+            )
+        transport.sleep(retry_after)
+        return True
+
+
+class _DeadlinePolicy(SansIOHTTPPolicy):  # type: ignore[type-arg]
+    """Carries the operation's deadline into the pipeline context, where the retry policy sees it."""
+
+    def __init__(self, deadline: Deadline) -> None:
+        self.deadline = deadline
+
+    def on_request(self, request: PipelineRequest[Any]) -> None:
+        request.context[DEADLINE] = self.deadline
 
 
 class CallCounter:
@@ -111,7 +170,8 @@ def _session(pool: int) -> requests.Session:
 
 
 class AzureHttp:
-    """One endpoint (Resource Manager or Graph) with one credential, safe to use from many threads."""
+    """One endpoint (Resource Manager or Graph) with one credential, safe to use from many threads. `deadline`
+    bounds every request of the current operation (see EstateReader.deadline)."""
 
     def __init__(
         self,
@@ -121,19 +181,28 @@ class AzureHttp:
         concurrency: int = 16,
         retry: ReadRetryPolicy | None = None,
         counter: CallCounter | None = None,
+        read_timeout: float | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.credential = credential
         self.scope = scope
         self.concurrency = concurrency
         self.counter = counter or CallCounter()
+        self.deadline = Deadline()
         policies = [
-            UserAgentPolicy(base_user_agent=USER_AGENT),
+            RequestIdPolicy(),
+            UserAgentPolicy(user_agent=user_agent()),
+            _DeadlinePolicy(self.deadline),
             retry or ReadRetryPolicy(),
             _CountingPolicy(self.counter),
             BearerTokenCredentialPolicy(credential, scope),
         ]
-        transport = RequestsTransport(session=_session(concurrency * 2), session_owner=True)
+        transport = RequestsTransport(
+            session=_session(concurrency * 2),
+            session_owner=True,
+            connection_timeout=CONNECT_TIMEOUT,
+            read_timeout=read_timeout or READ_TIMEOUT,
+        )
         self._client: PipelineClient[Any, Any] = PipelineClient(self.base_url, policies=policies, transport=transport)
 
     def access_token(self) -> str:
@@ -151,18 +220,26 @@ class AzureHttp:
         scope: str | None = None,
         server_error_attempts: int | None = None,
     ) -> Any:
+        """A query sent as POST (Resource Graph): a read, so retried like one."""
         request = HttpRequest("POST", self._url(path), params=dict(params), json=body)
-        options = {SERVER_ERROR_ATTEMPTS: server_error_attempts} if server_error_attempts else {}
+        options: dict[str, Any] = {"retry_on_methods": READ_METHODS}
+        if server_error_attempts:
+            options[SERVER_ERROR_ATTEMPTS] = server_error_attempts
         return self._send(request, scope or path, **options)
 
     def pages(self, path: str, params: Mapping[str, str], scope: str | None = None) -> Iterator[dict[str, Any]]:
         """Every item of a list, following `nextLink` (ARM) or `@odata.nextLink` (Graph)."""
         document = self.get(path, params, scope)
+        seen: set[str] = set()
         while True:
             yield from document.get("value", [])
             next_link = document.get("nextLink") or document.get("@odata.nextLink")
             if not next_link:
                 return
+            if next_link in seen or len(seen) >= MAX_PAGES:
+                why = "handed back a page link it gave before" if next_link in seen else f"paged past {MAX_PAGES} pages"
+                raise AzureReadError(AzureFailure(scope or path, 0, "PagingDidNotEnd", f"the listing {why}"))
+            seen.add(next_link)
             document = self._send(HttpRequest("GET", next_link), scope or path)
 
     def map(self, work: Callable[[T], R], items: Iterable[T]) -> list[R]:
@@ -177,14 +254,28 @@ class AzureHttp:
         return path if path.startswith("https://") else urljoin(self.base_url + "/", path.lstrip("/"))
 
     def _send(self, request: HttpRequest, scope: str, **options: Any) -> Any:
+        remaining = self.deadline.remaining()
+        if remaining is not None:
+            if remaining <= 0:
+                raise AzureReadError(AzureFailure(scope, 0, "DeadlineExceeded", self._out_of_time()))
+            options["timeout"] = remaining  # azure-core's bound on the request and its retries together
         try:
             response = self._client.send_request(request, **options)
+        except ClientAuthenticationError as error:
+            raise SignInError(self.scope, str(error)) from None
+        except DeadlineExceededError as error:
+            raise AzureReadError(AzureFailure(scope, 429, "Throttled", str(error))) from None
         except (ServiceRequestError, ServiceResponseError) as error:
+            if self.deadline.remaining() is not None and (self.deadline.remaining() or 0) <= 0:
+                raise AzureReadError(AzureFailure(scope, 0, "DeadlineExceeded", self._out_of_time())) from None
             raise AzureReadError(AzureFailure(scope, 0, "ConnectionFailed", str(error))) from None
         body = _json(response.text())
         if response.status_code >= 400:
-            raise AzureReadError(failure_from_body(scope, response.status_code, body))
+            raise AzureReadError(failure_from_body(scope, response.status_code, body, request_ids(response.headers)))
         return body
+
+    def _out_of_time(self) -> str:
+        return f"no answer within the {self.deadline.label}"
 
 
 def _json(text: str) -> Any:

@@ -16,13 +16,16 @@ class Cloud:
     resource_manager: str
     graph: str
     az_cloud_name: str  # for `az cloud set --name ...`
+    # The audience Resource Manager tokens are asked for: the metadata's `authentication.audiences[0]` for a
+    # custom cloud (Azure Stack's differ from its Resource Manager URL), else Resource Manager itself.
+    token_audience: str | None = None
 
     def admin_consent_url(self, tenant_id: str, app_id: str) -> str:
         return f"{self.login}/{tenant_id}/adminconsent?client_id={app_id}"
 
     @property
     def arm_scope(self) -> str:
-        return f"{self.resource_manager}/.default"
+        return f"{(self.token_audience or self.resource_manager).rstrip('/')}/.default"
 
     def az_prefix(self) -> str:
         """What to run before any `az` command the project prints, outside the public cloud."""

@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import pulumi
-import pulumi_azure_native as azure_native
 import pulumi_azuread as azuread
 from pulumi_azure_native import authorization
 
@@ -16,6 +15,7 @@ from ..azure import (
     AzureFailure,
     AzureReadError,
     ClusterReads,
+    EstateReader,
     GroupReads,
     RoleAssignmentInfo,
     reader_from_provider_token,
@@ -45,11 +45,15 @@ from .preflight import (
     missing_service_principal_error,
     provider_token,
 )
-from .providers import ARM, GRAPH, given_providers, provider_settings
+from .providers import ARM, GRAPH, ArmProvider, given_providers, provider_settings
 from .stack_state import managed_role_assignments
 
 COMPONENT_TYPE = "backline:index:BacklineAccess"
 MANAGED_SPELLINGS = ["scope", "roleDefinitionId"]
+# How long the reads before anything is registered may take, and the checks after `pulumi up` (which never
+# fail the update: what they cannot read in time is unknown, with `backline-access verify` to run).
+PREFLIGHT_SECONDS = 300.0
+POST_DEPLOY_SECONDS = 60.0
 
 # Everything a customer (or the bash script, or admin consent) may have set on an adopted service
 # principal: adopting it must never change these. Only clientId is ours.
@@ -112,8 +116,11 @@ class BacklineAccess(pulumi.ComponentResource):
         given = given_providers(opts)
         self._settings = settings
         self._given = given
-        arm = given.get(ARM) or azure_native.Provider(
-            f"{name}-arm", **settings.arguments(ARM), opts=pulumi.ResourceOptions(parent=self)
+        arm = given.get(ARM) or ArmProvider(
+            f"{name}-arm",
+            settings.extra_arm_settings(),
+            **settings.arguments(ARM),
+            opts=pulumi.ResourceOptions(parent=self),
         )
         cloud = self._cloud(settings.cloud, online=reader is None)
         guard_tenant(plan.tenant_id, arm, parent=self, cloud=cloud)
@@ -157,7 +164,7 @@ class BacklineAccess(pulumi.ComponentResource):
             online = self._read_side()
             granted = [resource.id for resource in assignments.values()]
             self.verification = pulumi.Output.all(principal_id, *granted).apply(
-                lambda values: verify_after_update(plan, online, cloud, str(values[0]), self)
+                lambda values: verify_after_update(plan, _bounded(online), cloud, str(values[0]), self)
             )
         self.register_outputs(self.outputs())
 
@@ -178,7 +185,11 @@ class BacklineAccess(pulumi.ComponentResource):
             arm, cloud = self._online
             if cloud is None:  # only offline, where a reader is always given
                 raise PreflightError("the cloud's endpoints are unknown")
-            self._reads = reader_from_provider_token(cloud, provider_token(arm, self, cloud))
+            reads = reader_from_provider_token(
+                cloud, provider_token(arm, self, cloud), refresh=lambda: provider_token(arm, self, cloud)
+            )
+            reads.set_deadline(PREFLIGHT_SECONDS, f"{PREFLIGHT_SECONDS:.0f} s the preflight may take")
+            self._reads = reads
         return self._reads
 
     def outputs(self) -> dict[str, pulumi.Output[Any]]:
@@ -329,6 +340,13 @@ class BacklineAccess(pulumi.ComponentResource):
                 depends_on=depends_on or None,
             ),
         )
+
+
+def _bounded(reads: Any) -> Any:
+    """The read side, its clock reset for the checks after the update."""
+    if isinstance(reads, EstateReader):
+        reads.set_deadline(POST_DEPLOY_SECONDS, f"{POST_DEPLOY_SECONDS:.0f} s the checks after pulumi up may take")
+    return reads
 
 
 def _admin_consent_url(plan: AccessPlan, cloud: Cloud | None, choice: CloudChoice) -> str:

@@ -38,7 +38,33 @@ def _settings_of(args_class: type) -> dict[str, str]:
     return kinds
 
 
-KNOWN_SETTINGS = {ARM: _settings_of(azure_native.ProviderArgs), GRAPH: _settings_of(azuread.ProviderArgs)}
+# Settings azure-native reads (its provider.go and auth_azidentity.go `getConfig`) that its Python SDK's
+# ProviderArgs does not list: passed to the provider beside the SDK's arguments (ArmProvider).
+ARM_EXTRA_SETTINGS = {"oidcAudience": "str", "skipReadOnUpdate": "bool"}
+KNOWN_SETTINGS = {
+    ARM: {**_settings_of(azure_native.ProviderArgs), **ARM_EXTRA_SETTINGS},
+    GRAPH: _settings_of(azuread.ProviderArgs),
+}
+
+
+class _ExtraProviderInputs(pulumi.ProviderResource):
+    """Sits between azure-native's Provider and ProviderResource in the method order, so the inputs the SDK
+    builds reach the engine with the extra settings added (camelCase, as the provider reads its config)."""
+
+    _extra: Mapping[str, Any] = {}
+
+    def __init__(self, package: str, name: str, props: Any, opts: pulumi.ResourceOptions | None = None) -> None:
+        for key, value in self._extra.items():
+            props.__dict__[key] = json.dumps(value) if isinstance(value, bool) else value
+        super().__init__(package, name, props, opts)
+
+
+class ArmProvider(azure_native.Provider, _ExtraProviderInputs):  # type: ignore[misc]
+    """azure-native's Provider, given every setting it reads, including those its SDK does not list."""
+
+    def __init__(self, name: str, extra: Mapping[str, Any], **kwargs: Any) -> None:
+        self._extra = dict(extra)
+        super().__init__(name, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -56,7 +82,11 @@ class ProviderSettings:
         return {
             to_snake(key): pulumi.Output.secret(value) if f"{package}:{key}" in self.secrets else value
             for key, value in settings.items()
+            if not (package == ARM and key in ARM_EXTRA_SETTINGS)
         }
+
+    def extra_arm_settings(self) -> dict[str, Any]:
+        return {key: value for key, value in self.arm.items() if key in ARM_EXTRA_SETTINGS}
 
 
 def provider_settings(
@@ -106,7 +136,11 @@ _NON_CLI_SECRETS = {
     "oidcToken": "ARM_OIDC_TOKEN",
     "oidcTokenFilePath": "ARM_OIDC_TOKEN_FILE_PATH",
 }
-_NON_CLI_SWITCHES = {"useOidc": "ARM_USE_OIDC", "useMsi": "ARM_USE_MSI"}
+_NON_CLI_SWITCHES = {
+    "useOidc": "ARM_USE_OIDC",
+    "useMsi": "ARM_USE_MSI",
+    "useDefaultAzureCredential": "ARM_USE_DEFAULT_AZURE_CREDENTIAL",
+}
 
 
 def _signs_in_without_cli(arm: Mapping[str, Any], environ: Mapping[str, str]) -> bool:

@@ -11,7 +11,7 @@ from typing import TextIO
 
 from azure.core.exceptions import AzureError
 
-from ..azure import AzureReadError, reader_from_environment, resolve_cloud
+from ..azure import AzureReadError, SignInError, reader_from_environment, resolve_cloud
 from ..config import (
     ConfigError,
     choose_cloud,
@@ -26,6 +26,9 @@ from .onboarding import InitError, InitReads, Present, Request, flag_problems, g
 from .stack_file_edit import StackFile, merge, tenant_conflict, unified_diff, write_atomically
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CREDENTIALS = 0, 1, 2, 3
+LOGIN_FIX = "az login (in CI: the ARM_* variables)"
+# How long init's reads of Azure may take, retries and Retry-After waits included.
+INIT_READ_SECONDS = 300.0
 HEADER = (
     "Backline read-only access for one tenant (written by backline-access init; edit freely, init keeps your\n"
     "comments and keys). Check it offline: backline-access plan --stack {stack}"
@@ -108,6 +111,9 @@ def run_init(
     except _CredentialsError as error:
         terminal.error(f"Error: {error}")
         return EXIT_CREDENTIALS
+    except SignInError as error:  # a token that fails after the first (Graph, MFA, expiry)
+        terminal.error(f"Error: cannot sign in for {error.audience}: {error.message}\n    fix: {LOGIN_FIX}")
+        return EXIT_CREDENTIALS
     except (InitError, AzureReadError) as error:
         terminal.error(f"Error: {error}")
         return EXIT_FAILED
@@ -159,12 +165,17 @@ def _reader_from_environment(environ: Mapping[str, str], present: Present, tenan
     if problems:
         raise ConfigError(problems, heading="Invalid Azure cloud setting")
     try:
-        reads = reader_from_environment(environ, resolve_cloud(choice), wanted_tenant)
+        reads = reader_from_environment(
+            environ, resolve_cloud(choice), wanted_tenant, settings=present.provider_settings
+        )
+        reads.set_deadline(INIT_READ_SECONDS, f"{INIT_READ_SECONDS:.0f} s init's reads may take")
         actual = reads.credentials_tenant()
     except (ValueError, TypeError) as error:
         raise _CredentialsError(f"cannot sign in ({error}); pass --tenant <tenant id> or set ARM_TENANT_ID") from None
     except (AzureReadError, AzureError) as error:
-        raise _CredentialsError(f"cannot sign in: {error}\n    fix: az login (in CI: the ARM_* variables)") from None
+        raise _CredentialsError(f"cannot sign in: {error}\n    fix: {LOGIN_FIX}") from None
+    except SignInError as error:
+        raise _CredentialsError(f"cannot sign in: {error.message}\n    fix: {LOGIN_FIX}") from None
     if actual is None:
         raise _CredentialsError("the credentials' token names no tenant; pass --tenant <tenant id>")
     if wanted_tenant and actual != wanted_tenant:

@@ -13,7 +13,7 @@ from typing import Any, Literal, Protocol
 
 import pulumi
 
-from ..azure import AssignmentInventory, AzureReadError, ClusterState, RoleAssignmentInfo
+from ..azure import AssignmentInventory, AzureReadError, ClusterState, RoleAssignmentInfo, SignInError
 from ..config import (
     AKS_RBAC_READER,
     BACKLINE_APP_ID,
@@ -76,28 +76,45 @@ def verify(
 ) -> list[Check]:
     """Every check of the plan's access (or of `scopes`). Right after the grants (`just_granted`), a missing
     assignment is `pending` (propagation), not `fail`."""
-    scopes = scopes or Scopes.of(plan)
-    az = cloud.az_prefix()
     tenant = _tenant_check(plan, reader, cloud)
     if tenant.status != "pass":
         return [tenant]
+    try:
+        checks = _access_checks(plan, reader, cloud, principal_id, scopes or Scopes.of(plan))
+    except SignInError as error:  # a token that fails after the first (another audience, MFA, expiry)
+        return [tenant, _sign_in_check(plan, cloud, error)]
+    return [tenant, *([_pending_if_missing(check) for check in checks] if just_granted else checks)]
+
+
+def _access_checks(
+    plan: AccessPlan, reader: VerificationReads, cloud: Cloud, principal_id: str | None, scopes: Scopes
+) -> list[Check]:
+    az = cloud.az_prefix()
     principal, object_id = _principal_check(plan, reader, cloud, principal_id)
     if object_id is None:
-        return [tenant, principal]
+        return [principal]
     subscriptions = sorted(set(scopes.subscriptions) | {c.subscription_id for c in scopes.clusters})
     listed = [subscription_scope(s) for s in subscriptions] + [
         management_group_scope(g) for g in scopes.management_groups
     ]
     inventory = reader.role_assignments(object_id, listed)
-    checks = [tenant, principal]
+    checks = [principal]
     checks += [_reader_check(subscription_scope(s), object_id, inventory, az) for s in scopes.subscriptions]
     checks += [_reader_check(management_group_scope(g), object_id, inventory, az) for g in scopes.management_groups]
     states = reader.read_clusters(scopes.clusters) if scopes.clusters else []
     for state in states:
         checks += [_cluster_role_check(state.cluster, object_id, inventory, az), _azure_rbac_check(state, az)]
-    if just_granted:
-        checks = [_pending_if_missing(check) for check in checks]
     return checks
+
+
+def _sign_in_check(plan: AccessPlan, cloud: Cloud, error: SignInError) -> Check:
+    return Check(
+        "sign-in",
+        error.audience,
+        "unknown",
+        f"cannot sign in for {error.audience}: {error.message}",
+        login_fix(plan.tenant_id, cloud),
+    )
 
 
 def verify_until(
@@ -156,7 +173,7 @@ def summary(checks: Sequence[Check]) -> dict[str, int]:
 
 def tenant_problem(checks: Sequence[Check]) -> bool:
     """The credentials cannot be used for this tenant at all (the CLI's exit code 3)."""
-    return any(c.check == "tenant" and c.status != "pass" for c in checks)
+    return any(c.check in ("tenant", "sign-in") and c.status != "pass" for c in checks)
 
 
 # --- the checks -----------------------------------------------------------------------------------
@@ -328,4 +345,5 @@ def _cluster_of(resource_id: str) -> ClusterId:
 
 def _merged(before: Sequence[Check], again: Sequence[Check]) -> list[Check]:
     fresh = {(c.check, c.scope): c for c in again}
-    return [fresh.get((c.check, c.scope), c) for c in before]
+    known = {(c.check, c.scope) for c in before}
+    return [fresh.get((c.check, c.scope), c) for c in before] + [c for c in again if (c.check, c.scope) not in known]

@@ -33,6 +33,7 @@ class Request:
     path: str
     query: dict[str, str]
     body: Any
+    headers: dict[str, str] = field(default_factory=dict)  # lower-case names
 
 
 @dataclass
@@ -43,6 +44,7 @@ class Fault:
     code: str
     retry_after: str | None = None
     method: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)  # sent with the fault's answer
 
 
 @dataclass
@@ -53,6 +55,9 @@ class Faults:
     lagging_in_resource_graph: set[str] = field(default_factory=set)  # cluster ids Resource Graph has not seen
     # Clusters as Resource Graph still indexes them (deleted since, or with Azure RBAC as it was): shown instead.
     stale_in_resource_graph: list[Any] = field(default_factory=list)
+    stalls: dict[str, float] = field(default_factory=dict)  # path pattern -> seconds the answer is held back
+    looping_pages: set[str] = field(default_factory=set)  # path patterns whose nextLink points back at itself
+    oidc_audience: str = "api://AzureADTokenExchange"  # what the federated credential on Entra's side names
     resource_graph_down: bool = False
 
 
@@ -70,6 +75,7 @@ class FakeAzureServer:
         self.faults = Faults()
         self.requests: list[Request] = []
         self.page_size = page_size
+        self.token_audience: str | None = None  # the metadata's authentication.audiences[0]; default: its URL
         self._lock = threading.Lock()
         self._reads: dict[str, int] = {}
         self._tokens: set[str] = set()
@@ -115,8 +121,18 @@ class FakeAzureServer:
             self._tokens.add(token)
         return token
 
-    def throttle(self, pattern: str, times: int, retry_after: str = "0", method: str | None = None) -> None:
-        self.faults.rules.append(Fault(re.compile(pattern, re.I), 429, times, "TooManyRequests", retry_after, method))
+    def throttle(
+        self,
+        pattern: str,
+        times: int,
+        retry_after: str | None = "0",
+        method: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        """429 TooManyRequests with Retry-After (seconds or an HTTP date; None: no such header) and any other
+        headers ARM's services send (`retry-after-ms`, `x-ms-retry-after-ms`)."""
+        fault = Fault(re.compile(pattern, re.I), 429, times, "TooManyRequests", retry_after, method, headers or {})
+        self.faults.rules.append(fault)
 
     def fail(self, pattern: str, status: int = 503, times: int = 1, method: str | None = None) -> None:
         self.faults.rules.append(Fault(re.compile(pattern, re.I), status, times, "ServiceUnavailable", None, method))
@@ -144,15 +160,21 @@ class FakeAzureServer:
         if body and headers.get("content-type", "").startswith("application/json"):
             parsed_body = json.loads(body)
         with self._lock:
-            self.requests.append(Request(method, path, query, parsed_body))
+            self.requests.append(Request(method, path, query, parsed_body, dict(headers)))
         if self.faults.latency:
             time.sleep(self.faults.latency)
+        for pattern, seconds in self.faults.stalls.items():
+            if re.search(pattern, path, re.I):
+                time.sleep(seconds)
+        # ARM's ids of every request, as its answers carry them (support tickets quote them)
+        ids = {"x-ms-correlation-request-id": str(uuid.uuid4()), "x-ms-request-id": str(uuid.uuid4())}
         try:
             self._inject(method, path)
-            return self._route(method, path, query, headers, parsed_body)
+            status, extra, document = self._route(method, path, query, headers, parsed_body)
+            return status, {**ids, **extra}, document
         except AzureError as error:
             envelope = {"error": {"code": error.code, "message": error.message}}
-            return error.status, error.headers, envelope
+            return error.status, {**ids, **error.headers}, envelope
 
     def _inject(self, method: str, path: str) -> None:
         with self._lock:
@@ -160,7 +182,7 @@ class FakeAzureServer:
                 if fault.times > 0 and fault.pattern.search(path) and fault.method in (None, method):
                     fault.times -= 1
                     headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
-                    raise AzureError(fault.status, fault.code, f"injected {fault.status}", headers)
+                    raise AzureError(fault.status, fault.code, f"injected {fault.status}", {**headers, **fault.headers})
 
     def _route(
         self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: Any
@@ -197,7 +219,7 @@ class FakeAzureServer:
             "resourceManager": f"{self.url}/",
             "authentication": {
                 "loginEndpoint": self.url,
-                "audiences": [f"{self.url}/"],
+                "audiences": [self.token_audience or f"{self.url}/"],
                 "tenant": "common",
                 "identityProvider": "AAD",
             },
@@ -239,7 +261,7 @@ class FakeAzureServer:
     def _github_oidc(self, headers: dict[str, str], query: dict[str, str]) -> tuple[int, dict[str, str], Any]:
         if headers.get("authorization") != f"Bearer {GITHUB_REQUEST_TOKEN}":
             return 401, {}, {"message": "bad request token"}
-        if query.get("audience") != "api://AzureADTokenExchange":
+        if query.get("audience") != self.faults.oidc_audience:
             return 400, {}, {"message": f"unexpected audience {query.get('audience')}"}
         return 200, {}, {"value": self.issue_token("github-actions")}
 
@@ -287,6 +309,8 @@ class FakeAzureServer:
         document: dict[str, Any] = {"value": page}
         if start + self.page_size < len(items):
             document["nextLink"] = f"{self.url}{path}?{urlencode({**query, '$skiptoken': start + self.page_size})}"
+        if any(re.search(pattern, path, re.I) for pattern in self.faults.looping_pages):
+            document["nextLink"] = f"{self.url}{path}?{urlencode(query)}"  # this very page again
         return document
 
     def _subscriptions(self, path: str, query: dict[str, str]) -> dict[str, Any]:
