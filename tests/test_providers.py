@@ -259,3 +259,14 @@ def test_groups_only_with_the_default_credential_needs_a_subscription(
     with pytest.raises(ConfigError) as error:
         run_stack(GROUPS_ONLY)
     assert [p.path for p in error.value.problems] == ["azure-native:subscriptionId"]
+
+
+@pytest.mark.parametrize("value", ["TRUE", "True", "1", "yes"])
+def test_a_switch_counts_only_when_it_is_exactly_true_as_azure_native_reads_it(
+    run_stack: Callable[..., OfflineRun], monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    for variable in ("ARM_SUBSCRIPTION_ID", "ARM_CLIENT_ID", "ARM_CLIENT_SECRET", "ARM_USE_MSI", "ARM_OIDC_TOKEN"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("ARM_USE_OIDC", value)  # azure-native: os.Getenv(...) == "true", so Azure CLI sign-in
+    arm, _ = providers(run_stack(GROUPS_ONLY))
+    assert "subscriptionId" not in arm

@@ -21,10 +21,11 @@ from test_read_side import SP, TENANT, estate, reader, scope, sub
 from test_verification import onboarded, plan
 from typer.testing import CliRunner
 
-from backline_access.azure import SignInError, reader_for, reader_from_environment
+from backline_access.azure import AzureReadError, SignInError, identity, reader_for, reader_from_environment
 from backline_access.azure.identity import ProviderToken, SharedCredential, credential_from_environment, resolve_cloud
+from backline_access.azure.reads import CLUSTERS_API
 from backline_access.cli import app
-from backline_access.config.clouds import PUBLIC, CloudChoice
+from backline_access.config.clouds import NAMED_CLOUDS, PUBLIC, CloudChoice
 from backline_access.verify import tenant_problem
 from backline_access.verify.checks import verify
 
@@ -240,6 +241,31 @@ def test_github_oidc_asks_for_arm_oidc_audience_when_it_is_set(serve: Serve) -> 
     assert [r.query["audience"] for r in fake.calls("GET", GITHUB_OIDC_PATH)] == ["api://AzureADTokenExchangeUSGov"]
 
 
+@pytest.mark.parametrize("cloud_name", sorted(NAMED_CLOUDS))
+@pytest.mark.parametrize("audience", [None, "api://AzureADTokenExchangeUSGov"])
+def test_github_oidc_asks_for_the_same_audience_in_every_named_cloud(
+    serve: Serve, monkeypatch: pytest.MonkeyPatch, cloud_name: str, audience: str | None
+) -> None:
+    """azure-native asks for api://AzureADTokenExchange in every cloud unless ARM_OIDC_AUDIENCE says otherwise
+    (`auth_azidentity.go`); one federated credential then serves both `pulumi up` and `verify`. Only the GitHub
+    request is made here (the assertion callback), never one to a sovereign cloud's login endpoint."""
+    fake = serve(estate())
+    fake.faults.oidc_audience = audience or "api://AzureADTokenExchange"
+    assertions: list[Callable[[], str]] = []
+
+    class Recorded:
+        def __init__(self, tenant: str, client_id: str, func: Callable[[], str], **options: Any) -> None:
+            assertions.append(func)
+
+    monkeypatch.setattr(identity, "ClientAssertionCredential", Recorded)
+    extra = {"ARM_OIDC_AUDIENCE": audience} if audience else {}
+    credential_from_environment(github_oidc(fake, **extra), NAMED_CLOUDS[cloud_name], TENANT)
+    [assertion] = assertions
+    assertion()
+    [asked] = fake.calls("GET", GITHUB_OIDC_PATH)
+    assert asked.query["audience"] == (audience or "api://AzureADTokenExchange")
+
+
 def test_a_custom_clouds_tokens_are_for_its_first_audience(serve: Serve) -> None:
     fake = serve(estate())
     fake.estate.clients = {"verifier": "s3cret"}
@@ -318,6 +344,35 @@ def test_a_next_link_that_points_back_at_its_page_ends_the_listing(serve: Serve)
     found = reader(fake).role_assignments(SP, [scope(0)])
     assert found.failures[scope(0)].code == "PagingDidNotEnd"
     assert len(fake.calls("GET", "roleAssignments")) == 2  # the page, then its link once
+
+
+def test_a_truncated_resource_graph_answer_is_not_used_and_arm_lists_the_clusters(serve: Serve) -> None:
+    fake = serve(estate(subscriptions=2, clusters_each=2))
+    fake.faults.resource_graph_truncated = True
+    found = reader(fake).clusters_in([sub(0), sub(1)])
+    assert sorted(len(infos) for infos in found.clusters.values()) == [2, 2] and not found.failures
+    assert len(fake.calls("GET", "/providers/Microsoft.ContainerService/managedClusters")) == 2
+
+
+def test_the_aks_api_version_is_one_a_sovereign_cloud_serves(serve: Serve) -> None:
+    """Sovereign clouds publish AKS api-versions months after the public cloud (Azure/azure-cli#12894, #13047,
+    #21492, #23985: NoRegisteredProviderFound). The fake serves the GA versions up to 2024-10-01, as such a cloud
+    might; both ARM reads of clusters (the list and a GET) work there."""
+    fake = serve(estate(subscriptions=1, clusters_each=1))
+    fake.faults.clusters_api_versions = frozenset({"2023-08-01", "2024-02-01", "2024-05-01", "2024-10-01"})
+    fake.faults.resource_graph_down = True
+    reads = reader(fake)
+    [info] = reads.clusters_in([sub(0)]).clusters[sub(0)]
+    assert reads.cluster(info.cluster).cluster == info.cluster
+    assert "preview" not in CLUSTERS_API
+
+
+def test_arm_refuses_a_request_without_api_version(serve: Serve) -> None:
+    """The fake holds our client to ARM's contract: every ARM request names its api-version."""
+    fake = serve(estate(subscriptions=1))
+    with pytest.raises(AzureReadError) as refused:
+        reader(fake).arm.get(f"{scope(0)}/providers/Microsoft.ContainerService/managedClusters", {})
+    assert refused.value.failure.code == "MissingApiVersionParameter"
 
 
 # --- diagnostics -------------------------------------------------------------------------------------------------

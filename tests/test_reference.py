@@ -166,7 +166,7 @@ def test_the_fakes_answers_have_the_shapes_of_the_specs(reference: Path, serve: 
     token = {"authorization": f"Bearer {fake.issue_token()}"}
     _, _, graph_page = fake.handle(
         "POST",
-        "/providers/Microsoft.ResourceGraph/resources",
+        "/providers/Microsoft.ResourceGraph/resources?api-version=2024-04-01",
         token | {"content-type": "application/json"},
         json.dumps(
             {
@@ -178,13 +178,19 @@ def test_the_fakes_answers_have_the_shapes_of_the_specs(reference: Path, serve: 
     assert set(graph_page) <= set(rg_spec["QueryResponse"]["properties"])
     assert set(rg_spec["QueryResponse"]["required"]) <= set(graph_page)
     _, _, listed = fake.handle(
-        "GET", f"/subscriptions/{SUB_A}/providers/Microsoft.Authorization/roleAssignments", token, b""
+        "GET",
+        f"/subscriptions/{SUB_A}/providers/Microsoft.Authorization/roleAssignments?api-version=2022-04-01",
+        token,
+        b"",
     )
     [item] = listed["value"]
     assert set(item) <= set(ra_spec["RoleAssignment"]["properties"])
     assert set(item["properties"]) <= set(ra_spec["RoleAssignmentProperties"]["properties"])
     _, _, clusters = fake.handle(
-        "GET", f"/subscriptions/{SUB_A}/providers/Microsoft.ContainerService/managedClusters", token, b""
+        "GET",
+        f"/subscriptions/{SUB_A}/providers/Microsoft.ContainerService/managedClusters?api-version=2024-05-01",
+        token,
+        b"",
     )
     assert set(clusters["value"][0]) <= set(cluster_example["responses"]["200"]["body"]["value"][0])
     assert set(fake._metadata()) <= set(metadata)

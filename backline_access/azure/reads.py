@@ -21,7 +21,10 @@ from .transport import MAX_PAGES, AzureHttp
 _log = logging.getLogger(__name__)
 
 ROLE_ASSIGNMENTS_API = "2022-04-01"
-CLUSTERS_API = "2026-08-01"
+# GA and served by every cloud: sovereign clouds publish AKS api-versions months late (Azure/azure-cli#12894,
+# #13047, #21492, #23985), so not the newest. The spec at stable/2024-05-01 has aadProfile.enableAzureRBAC
+# (ManagedClustersCreate_UpdateWithEnableAzureRBAC.json), the one property read besides id and name.
+CLUSTERS_API = "2024-05-01"
 SUBSCRIPTIONS_API = "2022-12-01"
 MANAGEMENT_GROUPS_API = "2023-04-01"
 RESOURCE_GRAPH_API = "2024-04-01"

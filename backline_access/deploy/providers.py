@@ -146,10 +146,16 @@ _NON_CLI_SWITCHES = {
 def _signs_in_without_cli(arm: Mapping[str, Any], environ: Mapping[str, str]) -> bool:
     secrets = any(arm.get(key) or environ.get(variable) for key, variable in _NON_CLI_SECRETS.items())
     switches = any(
-        _typed(arm.get(key, environ.get(variable, "false")), "bool") is True
+        _switched_on(arm[key]) if key in arm else environ.get(variable) == "true"
         for key, variable in _NON_CLI_SWITCHES.items()
     )
     return secrets or switches
+
+
+def _switched_on(setting: Any) -> bool:
+    """A switch as azure-native reads it: `getConfig(...) == "true"` (auth_azidentity.go); a YAML true reaches the
+    provider as the text "true"."""
+    return setting is True or setting == "true"
 
 
 def _no_subscription_to_start_in(arm: Mapping[str, Any], environ: Mapping[str, str]) -> list[Problem]:

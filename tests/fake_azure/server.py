@@ -59,6 +59,9 @@ class Faults:
     looping_pages: set[str] = field(default_factory=set)  # path patterns whose nextLink points back at itself
     oidc_audience: str = "api://AzureADTokenExchange"  # what the federated credential on Entra's side names
     resource_graph_down: bool = False
+    resource_graph_truncated: bool = False  # every answer says resultTruncated: "true"
+    # The AKS api-versions this cloud's ARM serves (None: all). Sovereign clouds publish new ones months late.
+    clusters_api_versions: frozenset[str] | None = None
 
 
 class AzureError(Exception):
@@ -199,6 +202,7 @@ class FakeAzureServer:
         self._authenticate(headers)
         if lower.startswith("/v1.0/serviceprincipals"):
             return 200, {}, self._service_principals(query)
+        self._check_api_version(lower, query)
         if lower == "/providers/microsoft.resourcegraph/resources" and method == "POST":
             return 200, {}, self._resource_graph(body)
         if "/providers/microsoft.authorization/roleassignments" in lower:
@@ -332,6 +336,24 @@ class FakeAzureServer:
 
     def _forbidden(self, scope: str) -> bool:
         return any(scope.lower().startswith(f) for f in self.faults.forbidden_scopes)
+
+    def _check_api_version(self, lower_path: str, query: dict[str, str]) -> None:
+        """ARM's answers to a request without api-version, and to an AKS api-version this cloud does not serve."""
+        version = query.get("api-version")
+        if not version:
+            raise AzureError(
+                400,
+                "MissingApiVersionParameter",
+                "The api-version query parameter (?api-version=) is required for all requests.",
+            )
+        served = self.faults.clusters_api_versions
+        if "/providers/microsoft.containerservice/managedclusters" in lower_path and served and version not in served:
+            raise AzureError(
+                400,
+                "NoRegisteredProviderFound",
+                f"No registered resource provider found for location 'usgovvirginia' and API version '{version}' "
+                f"for type 'managedClusters'. The supported api-versions are '{', '.join(sorted(served))}'.",
+            )
 
     def _clusters(self, path: str, query: dict[str, str]) -> dict[str, Any]:
         self._check_scope(path)
@@ -485,7 +507,7 @@ class FakeAzureServer:
         document: dict[str, Any] = {
             "totalRecords": len(rows),
             "count": len(page),
-            "resultTruncated": "false",
+            "resultTruncated": "true" if self.faults.resource_graph_truncated else "false",
             "facets": [],
             "data": page,
         }
