@@ -14,7 +14,7 @@ from fake_azure import Estate as FakeEstate
 from pulumi.runtime.mocks import MockResourceArgs
 
 from backline_access.deploy.preflight import PreflightError
-from backline_access.review.offline import GET_CLIENT_TOKEN, FakeAzure, OfflineRun, run_offline
+from backline_access.review.offline import GET_CLIENT_TOKEN, AzureError, FakeAzure, OfflineRun, run_offline
 
 Serve = Callable[..., FakeAzureServer]
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
@@ -170,6 +170,23 @@ def test_a_provider_that_returns_no_token_means_could_not_be_checked(fake: FakeA
     ):
         run_offline(config((SUB_A, "rg-prod", "aks-prod")), azure=mocks)
     assert fake.calls("POST", "ResourceGraph") == []
+    assert [t for t, _ in mocks.created if t == ASSIGNMENT] == []
+
+
+def test_a_token_that_cannot_be_renewed_stops_the_preflight_with_the_sign_in_fix(fake: FakeAzureServer) -> None:
+    class ExpiringProvider(ProviderOfFake):
+        """The provider's first token is about to expire; asked again, its credentials have expired."""
+
+        def answer_client_token(self, provider: Mapping[str, Any], args: Mapping[str, Any]) -> str:
+            if self.token_endpoints:
+                raise AzureError("AADSTS700024: Client assertion is not within its valid time range.")
+            return super().answer_client_token(provider, args)
+
+    mocks = ExpiringProvider(fake, token=fake.issue_token(lifetime=60))
+    with pytest.raises(PreflightError) as stopped:
+        run_offline(config((SUB_A, "rg-prod", "aks-prod")), azure=mocks)
+    assert "Cannot sign in to Azure as the azure-native provider" in str(stopped.value)
+    assert "AADSTS700024" in str(stopped.value) and f"az login --tenant {TENANT}" in str(stopped.value)
     assert [t for t, _ in mocks.created if t == ASSIGNMENT] == []
 
 

@@ -44,6 +44,7 @@ from .preflight import (
     lookup_service_principal,
     missing_service_principal_error,
     provider_token,
+    signed_in_or_stop,
 )
 from .providers import ARM, GRAPH, ArmProvider, given_providers, provider_settings
 from .stack_state import managed_role_assignments
@@ -129,18 +130,19 @@ class BacklineAccess(pulumi.ComponentResource):
         # The read side: given (offline), or over HTTP as the provider's identity, made on first use.
         self._reads: object = reader
         self._online = (arm, cloud) if reader is None else None
-        found = self._every_cluster(access) if access.all_cluster_selections() else None
-        below = self._subscriptions_below(access) if access.management_groups else None
-        if found is not None or below is not None:
-            plan = build_plan(access, found, below)
-        for warning in plan.warnings:
-            pulumi.log.warn(warning, resource=self)
-        if plan.clusters:
-            check_clusters(plan.clusters, self._read_side(), access.aks_require_azure_rbac, self, cloud)
-        consent_url = _admin_consent_url(plan, cloud, settings.cloud)
-        graph, existing = self._find_principal(name, access.service_principal, plan, consent_url)
-        known_principal = access.service_principal.object_id or existing
-        in_azure = self._existing_access(name, plan, known_principal) if known_principal else {}
+        with signed_in_or_stop(plan.tenant_id, cloud):
+            found = self._every_cluster(access) if access.all_cluster_selections() else None
+            below = self._subscriptions_below(access) if access.management_groups else None
+            if found is not None or below is not None:
+                plan = build_plan(access, found, below)
+            for warning in plan.warnings:
+                pulumi.log.warn(warning, resource=self)
+            if plan.clusters:
+                check_clusters(plan.clusters, self._read_side(), access.aks_require_azure_rbac, self, cloud)
+            consent_url = _admin_consent_url(plan, cloud, settings.cloud)
+            graph, existing = self._find_principal(name, access.service_principal, plan, consent_url)
+            known_principal = access.service_principal.object_id or existing
+            in_azure = self._existing_access(name, plan, known_principal) if known_principal else {}
         principal_id, grants_depend_on = self._declare_principal(name, access.service_principal, graph, existing)
         assignments = {
             planned: self._assign(name, planned, principal_id, arm, grants_depend_on, in_azure.get(planned))

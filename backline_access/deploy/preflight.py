@@ -4,13 +4,14 @@ checked", never passed."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import pulumi
 import pulumi_azuread as azuread
 from pulumi_azure_native import authorization
 
-from ..azure import ClusterReads, ClusterState
+from ..azure import ClusterReads, ClusterState, SignInError
 from ..config import (
     BACKLINE_APP_ID,
     OBJECT_ID_FIX,
@@ -52,6 +53,19 @@ def guard_tenant(
             f"{expected_tenant}. Nothing was changed.\n"
             f"    fix: {login_fix(expected_tenant, cloud)}, or correct backline-access:tenantId"
         )
+
+
+@contextmanager
+def signed_in_or_stop(tenant_id: str, cloud: Cloud | None) -> Iterator[None]:
+    """A token that fails after the first (the provider's credentials expired, or getClientToken failed on a
+    refresh) stops the preflight with the fix, before anything is registered; never a traceback."""
+    try:
+        yield
+    except SignInError as error:
+        raise PreflightError(
+            f"Cannot sign in to Azure as the azure-native provider ({error.message}), so nothing was granted.\n"
+            f"    fix: {login_fix(tenant_id, cloud)}, then run again"
+        ) from None
 
 
 def provider_token(provider: pulumi.ProviderResource, parent: pulumi.Resource, cloud: Cloud) -> str:

@@ -110,9 +110,16 @@ class FakeAzureServer:
 
     # --- what a test sets up ------------------------------------------------------------------
 
-    def issue_token(self, client_id: str = "deployer", tenant: str | None = None) -> str:
-        """A bearer token this fake accepts (JWT-shaped, unsigned), as Entra would issue for the client."""
-        claims = {"tid": tenant or self.estate.tenant, "appid": client_id, "aud": self.url, "jti": str(uuid.uuid4())}
+    def issue_token(self, client_id: str = "deployer", tenant: str | None = None, lifetime: float = 3600) -> str:
+        """A bearer token this fake accepts until its `exp` (JWT-shaped, unsigned), as Entra would issue for the
+        client."""
+        claims = {
+            "tid": tenant or self.estate.tenant,
+            "appid": client_id,
+            "aud": self.url,
+            "exp": int(time.time() + lifetime),
+            "jti": str(uuid.uuid4()),
+        }
         token = (
             ".".join(
                 base64.urlsafe_b64encode(json.dumps(part).encode()).decode().rstrip("=")
@@ -275,6 +282,8 @@ class FakeAzureServer:
             known = token in self._tokens
         if not known:
             raise AzureError(401, "InvalidAuthenticationToken", "The access token is invalid.")
+        if _claims(token).get("exp", 0) <= time.time():
+            raise AzureError(401, "ExpiredAuthenticationToken", "The access token expiry UTC time is earlier than now.")
 
     # --- Microsoft Graph -----------------------------------------------------------------------
 
@@ -545,6 +554,11 @@ def _subscription_item(subscription: str, parent: str) -> dict[str, Any]:
             "parent": {"id": f"/providers/Microsoft.Management/managementGroups/{parent}"},
         },
     }
+
+
+def _claims(token: str) -> dict[str, Any]:
+    payload = token.split(".")[1]
+    return dict(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))))
 
 
 def _oauth_error(error: str, description: str) -> dict[str, Any]:
