@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from enum import StrEnum
+from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Annotated
 
@@ -17,20 +19,34 @@ from .config import (
     AccessConfig,
     ConfigError,
     Problem,
+    default_stack,
     handed_over_config,
     load_config,
     login_fix,
-    project_folder,
+    parse_stack_name,
+    stack_file,
     stack_file_schema,
 )
 from .deploy import provider_settings
+from .init import write_atomically
 from .plan import AccessPlan, build_plan
-from .review import plan_document, render_az, render_markdown, render_text, run_offline
+from .review import plan_document, plan_progress, render_az, render_markdown, render_text, run_offline
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,  # plain help and errors: readable in CI logs, wrapped by click, no boxes
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 
 EXIT_INVALID_CONFIG = 2
 EXIT_FAILED = 1
+EXIT_CREDENTIALS = 3
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
+# How long verify's reads may take beyond --wait (the last round, its retries and Retry-After waits).
+VERIFY_READ_SECONDS = 60.0
+MAX_WAIT_SECONDS = 86400.0
 
 
 class Format(StrEnum):
@@ -46,19 +62,71 @@ class VerifyFormat(StrEnum):
     junit = "junit"
 
 
-EXIT_CREDENTIALS = 3
-# How long verify's reads may take beyond --wait (the last round, its retries and Retry-After waits).
-VERIFY_READ_SECONDS = 60.0
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"backline-access {package_version('backline-access')}")
+        raise typer.Exit()
 
-StackOption = Annotated[str, typer.Option(help="Stack name: reads Pulumi.<stack>.yaml beside Pulumi.yaml.")]
-ConfigFileOption = Annotated[
-    Path | None, typer.Option("--config", help="A stack config file to read instead of Pulumi.<stack>.yaml.")
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """The `backline-access` command: the offline plan, verification in Azure, init of a stack file from the
+    bash script's flags, and the stack config schema."""
+
+
+StackOption = Annotated[
+    str | None,
+    typer.Option(
+        help="The stack: name, org/name or org/project/name, as pulumi --stack takes it; reads Pulumi.<name>.yaml "
+        "beside Pulumi.yaml. Default: the project's only stack."
+    ),
 ]
+ConfigFileOption = Annotated[
+    Path | None, typer.Option("--config", help="A stack config file to read instead of a stack's (not with --stack).")
+]
+OutputOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--output", help="Write the report to this file (atomically: never half a file) instead of standard output."
+    ),
+]
+
+
+def _chosen_stack(stack: str | None, config: Path | None, command: str) -> tuple[Path, str]:
+    """The stack file to read and the stack's name, from --stack or --config (one of them, never both)."""
+    if stack is not None and config is not None:
+        raise ConfigError(
+            [
+                Problem(
+                    "--stack",
+                    f"and --config {config} name two stack files; give one of them",
+                    f"backline-access {command} --stack {stack}, or backline-access {command} --config {config}",
+                    stack,
+                )
+            ],
+            heading="Usage",
+        )
+    if config is not None:
+        name = config.name.removeprefix("Pulumi.").removesuffix(".yaml") if config.name.startswith("Pulumi.") else ""
+        return config, name or "dev"
+    chosen = parse_stack_name(stack) if stack is not None else default_stack(Path.cwd(), command)
+    return stack_file(chosen, Path.cwd(), command), chosen.name
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        typer.echo(text)
+    else:
+        write_atomically(output, text if text.endswith("\n") else text + "\n")
 
 
 @app.command()
 def plan(
-    stack: StackOption = "dev",
+    stack: StackOption = None,
     config: ConfigFileOption = None,
     output_format: Annotated[
         Format,
@@ -66,21 +134,24 @@ def plan(
             "--format", help="text for people, json for review bots, markdown for a pull request, az for auditors."
         ),
     ] = Format.text,
+    output: OutputOption = None,
 ) -> None:
     """Show exactly what access `pulumi up` would grant (offline).
 
-    Runs the real program under Pulumi's mock engine: no credentials, no network, no Pulumi CLI.
-    Checks that need Azure are listed as not checked offline."""
+    Runs the real program under Pulumi's mock engine: no credentials, no network, no Pulumi CLI. Checks that
+    need Azure are listed as not checked offline."""
     try:
-        stack_file = config or _stack_file(stack)
-        handed_over = handed_over_config(stack_file)
+        stack_path, stack_name = _chosen_stack(stack, config, "plan")
+        handed_over = handed_over_config(stack_path)
         access = load_config(handed_over)
-        document = plan_document(access, run_offline(handed_over, stack=stack))
+        with plan_progress() as on_register:
+            run = run_offline(handed_over, stack=stack_name, on_register=on_register)
+        document = plan_document(access, run, planned=stack or str(stack_path))
     except ConfigError as error:
         typer.echo(error.render(), err=True)
         raise typer.Exit(EXIT_INVALID_CONFIG) from None
     except pulumi.RunError as error:
-        typer.echo(f"error: {error}", err=True)
+        typer.echo(f"Error: {error}", err=True)
         raise typer.Exit(EXIT_FAILED) from None
     renderers = {
         Format.json: lambda d: json.dumps(d, indent=2),
@@ -88,30 +159,50 @@ def plan(
         Format.az: render_az,
         Format.text: render_text,
     }
-    typer.echo(renderers[output_format](document).rstrip("\n"))
+    _emit(renderers[output_format](document).rstrip("\n"), output)
+
+
+def _wait_problem(wait: float) -> Problem | None:
+    if math.isfinite(wait) and 0 <= wait <= MAX_WAIT_SECONDS:
+        return None
+    return Problem(
+        "--wait",
+        f"must be a number of seconds from 0 to {MAX_WAIT_SECONDS:.0f} (a day)",
+        "--wait 600 waits out the 10 minutes Azure may take to propagate a role; --wait 0 checks once",
+        str(wait),
+    )
 
 
 @app.command()
 def verify(
-    stack: StackOption = "dev",
+    stack: StackOption = None,
     config: ConfigFileOption = None,
     wait: Annotated[
-        float, typer.Option(help="Seconds to wait for propagation, re-checking what does not pass yet; 0 checks once.")
+        float,
+        typer.Option(
+            help="Seconds to wait for propagation (0 to 86400), re-checking what does not pass yet; 0 checks once."
+        ),
     ] = 600.0,
     output_format: Annotated[
         VerifyFormat, typer.Option("--format", help="text for people, json for bots, junit for CI test views.")
     ] = VerifyFormat.text,
+    output: OutputOption = None,
 ) -> None:
     """Check in Azure that Backline has the access the stack grants, and that it works (read-only).
 
     Signs in with the ARM_* variables the providers read (client secret, certificate, OIDC, managed identity,
-    else the Azure CLI login), on the stack's cloud. Exit codes: 0 all pass, 1 a check failed or stayed
-    unknown, 2 invalid config or usage, 3 credentials or tenant problem."""
+    else the Azure CLI login), on the stack's cloud. Ctrl-C while waiting reports the last results, marked
+    interrupted, and exits 130. Exit codes: 0 all pass, 1 a check failed or stayed unknown, 2 invalid config or
+    usage, 3 credentials or tenant problem."""
     from .verify import Progress, ok, render_json, render_junit, tenant_problem, verify_until
     from .verify import render_text as render_checks
 
     try:
-        handed_over = handed_over_config(config or _stack_file(stack))
+        problem = _wait_problem(wait)
+        if problem is not None:
+            raise ConfigError([problem], heading="Usage")
+        stack_path, _ = _chosen_stack(stack, config, "verify")
+        handed_over = handed_over_config(stack_path)
         access = load_config(handed_over)
         # The same settings and cloud rules as the providers in `pulumi up` (no provider starts here).
         home = build_plan(access).home_subscription
@@ -120,17 +211,16 @@ def verify(
     except ConfigError as error:
         typer.echo(error.render(), err=True)
         raise typer.Exit(EXIT_INVALID_CONFIG) from None
-    if wait < 0:
-        typer.echo("--wait: must be 0 or more seconds", err=True)
-        raise typer.Exit(EXIT_INVALID_CONFIG)
     try:
         cloud = resolve_cloud(choice)
         reader = reader_from_environment(os.environ, cloud, access.tenant_id, settings=_sign_in_settings(settings.arm))
     except (AzureReadError, ValueError) as error:
-        typer.echo(f"error: cannot reach the cloud of {choice.source}: {error}", err=True)
+        typer.echo(f"Error: cannot reach the cloud of {choice.source}: {error}", err=True)
         raise typer.Exit(EXIT_CREDENTIALS) from None
     progress = Progress()
     budget = wait + VERIFY_READ_SECONDS
+    render = {VerifyFormat.json: render_json, VerifyFormat.junit: render_junit}.get(output_format, render_checks)
+    heading = f"stack {stack or stack_path}, tenant {access.tenant_id}"
     try:
         with reader.deadline(budget, f"{budget:.0f} s this verify may take (--wait plus {VERIFY_READ_SECONDS:.0f} s)"):
             checks = verify_until(
@@ -144,12 +234,18 @@ def verify(
             )
     except SignInError as error:
         fix = login_fix(access.tenant_id, cloud)
-        typer.echo(f"error: cannot sign in for {error.audience}: {error.message}\n    fix: {fix}", err=True)
+        typer.echo(f"Error: cannot sign in for {error.audience}: {error.message}\n    fix: {fix}", err=True)
         raise typer.Exit(EXIT_CREDENTIALS) from None
+    except KeyboardInterrupt:
+        progress.close()
+        if progress.last is None:
+            typer.echo("Interrupted before the first round of checks ended: nothing to report.", err=True)
+        else:
+            _emit(render(progress.last, heading=heading, interrupted=True), output)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
     finally:
         progress.close()
-    render = {VerifyFormat.json: render_json, VerifyFormat.junit: render_junit}.get(output_format, render_checks)
-    typer.echo(render(checks))
+    _emit(render(checks, heading=heading), output)
     if tenant_problem(checks):
         raise typer.Exit(EXIT_CREDENTIALS)
     if not ok(checks):
@@ -210,39 +306,6 @@ def init(
 def schema() -> None:
     """Print the JSON Schema of a Pulumi.<stack>.yaml for this project (for editors and CI linting)."""
     typer.echo(json.dumps(stack_file_schema(), indent=2))
-
-
-def _stack_file(stack: str) -> Path:
-    folder = project_folder(Path.cwd())
-    if folder is not None:
-        path = folder / f"Pulumi.{stack}.yaml"
-        if not path.is_file():
-            raise ConfigError([_unknown_stack(folder, stack)], heading="No such stack")
-        return path
-    problem = Problem(
-        "--stack",
-        f"needs a Pulumi.yaml in {Path.cwd()} or one of its parents",
-        "run from the project folder, or pass --config Pulumi.<stack>.yaml",
-        stack,
-    )
-    raise ConfigError([problem], heading="No Pulumi project")
-
-
-def _unknown_stack(folder: Path, stack: str) -> Problem:
-    stacks = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in folder.glob("Pulumi.*.yaml"))
-    if not stacks:
-        return Problem(
-            "--stack",
-            f"has no stack file Pulumi.{stack}.yaml in {folder}, and there are no stacks there",
-            f"copy Pulumi.dev.yaml from this project to {folder}/Pulumi.{stack}.yaml and fill in your ids",
-            stack,
-        )
-    return Problem(
-        "--stack",
-        f"has no stack file Pulumi.{stack}.yaml in {folder}; the stacks there: {', '.join(stacks)}",
-        f"backline-access plan --stack {stacks[0]}",
-        stack,
-    )
 
 
 def main() -> None:

@@ -42,6 +42,25 @@ def signed_in_to(serve: Serve, monkeypatch: pytest.MonkeyPatch) -> Callable[...,
     return start
 
 
+STATUS_WORDS = ("PASS", "PENDING", "FAIL", "UNKNOWN")
+
+
+def results(out: str) -> list[tuple[str, str, str]]:
+    """(status, check, scope) of each block of verify's text output: the status and check on one line, the scope
+    indented on the next."""
+    lines = out.splitlines()
+    return [
+        (line.split()[0], " ".join(line.split()[1:]), lines[index + 1].strip())
+        for index, line in enumerate(lines)
+        if line.split()[:1] and line.split()[0] in STATUS_WORDS and not line.startswith(" ")
+    ]
+
+
+def flat(text: str) -> str:
+    """Text with its wrapping undone (every run of whitespace one space)."""
+    return " ".join(text.split())
+
+
 def verify(stack_file: Callable[[str], Path], *args: str) -> tuple[int, str, str]:
     result = runner.invoke(app, ["verify", "--config", str(stack_file(STACK)), *args])
     return result.exit_code, result.stdout, result.stderr
@@ -53,7 +72,8 @@ def test_all_pass_exits_0_with_a_table(
     signed_in_to(onboarded())
     code, out, _ = verify(stack_file, "--wait", "0")
     assert code == 0, out
-    assert out.splitlines()[0].split() == ["STATUS", "CHECK", "SCOPE", "EVIDENCE"]
+    assert out.splitlines()[0] == f"Backline access checks: stack {stack_file(STACK)}, tenant {TENANT}"
+    assert len(results(out)) == 8 and {status for status, _, _ in results(out)} == {"PASS"}
     assert out.rstrip().endswith("all checks pass: 8 pass, 0 pending, 0 fail, 0 unknown")
 
 
@@ -65,11 +85,9 @@ def test_a_failure_exits_1_with_the_fix_and_the_query_to_see_it(
     signed_in_to(world)
     code, out, _ = verify(stack_file, "--wait", "0")
     assert code == 1
-    assert [line.split()[:3] for line in out.splitlines() if line.startswith("FAIL")] == [
-        ["FAIL", "Reader", f"/subscriptions/{SUB_B}"]
-    ]
+    assert [r for r in results(out) if r[0] == "FAIL"] == [("FAIL", "Reader", f"/subscriptions/{SUB_B}")]
     fix = "az role assignment create --assignee 3fc75f55-e53f-4950-9127-665106cded58 --role Reader"
-    assert f"fix:        az cloud set --name FakeAzure && {fix} --scope /subscriptions/{SUB_B}" in out
+    assert f"fix: az cloud set --name FakeAzure && {fix} --scope /subscriptions/{SUB_B}" in flat(out)
     assert "see it:" in out and '--query "[].roleDefinitionName" -o tsv' in out
 
 
@@ -138,9 +156,9 @@ def test_credentials_that_cannot_sign_in_exit_3(
     signed_in_to(onboarded(), secret="wrong")
     code, out, _ = verify(stack_file, "--wait", "0")
     assert code == 3
-    assert [line.split()[:2] for line in out.splitlines()[1:2]] == [["UNKNOWN", "tenant"]]
+    assert results(out)[0][:2] == ("UNKNOWN", "tenant")
     assert "AADSTS7000215" in out
-    assert f"az login --tenant {TENANT}" in out
+    assert f"az login --tenant {TENANT}" in flat(out)
 
 
 def test_invalid_config_exits_2(stack_file: Callable[[str], Path]) -> None:
@@ -254,7 +272,5 @@ def test_a_missing_group_reader_fails_with_the_command_that_grants_it(
     result = runner.invoke(app, ["verify", "--config", str(stack_file(text)), "--wait", "0"])
     assert result.exit_code == 1
     group = "/providers/Microsoft.Management/managementGroups/platform"
-    assert [line.split()[:3] for line in result.stdout.splitlines() if line.startswith("FAIL")] == [
-        ["FAIL", "Reader", group]
-    ]
-    assert f"--role Reader --scope {group}" in result.stdout
+    assert [r for r in results(result.stdout) if r[0] == "FAIL"] == [("FAIL", "Reader", group)]
+    assert f"--role Reader --scope {group}" in flat(result.stdout)

@@ -40,10 +40,10 @@ from .source import (
     handed_over_config,
     handed_over_from_document,
     load_config,
-    project_folder,
     provider_config_from_pulumi,
     stack_file_text,
 )
+from .stacks import StackName, default_stack, parse_stack_name, project_folder, project_of, stack_file
 
 __all__ = [
     "AKS_RBAC_READER",
@@ -64,11 +64,13 @@ __all__ = [
     "Problem",
     "Role",
     "ServicePrincipalConfig",
+    "StackName",
     "assignment_name",
     "choose_cloud",
     "clusters_fix",
     "config_from_pulumi",
     "config_warnings",
+    "default_stack",
     "guid_problem",
     "handed_over_config",
     "handed_over_from_document",
@@ -80,9 +82,12 @@ __all__ = [
     "named_cloud",
     "parse_cluster_resource_id",
     "parse_config",
+    "parse_stack_name",
     "project_folder",
+    "project_of",
     "provider_config_from_pulumi",
     "rbac_fix",
+    "stack_file",
     "stack_file_schema",
     "stack_file_text",
     "subscription_scope",

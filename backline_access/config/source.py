@@ -75,11 +75,6 @@ def stray_key_problems(handed_over: Mapping[str, Any]) -> list[Problem]:
     return problems
 
 
-def project_folder(start: Path) -> Path | None:
-    """The nearest folder at or above `start` with a Pulumi.yaml: where the project's stack files live."""
-    return next((folder for folder in [start, *start.parents] if (folder / "Pulumi.yaml").is_file()), None)
-
-
 def handed_over_config(stack_file: Path) -> dict[str, str]:
     """The config of a stack file as the Pulumi CLI passes it to the program (PULUMI_CONFIG)."""
     return handed_over_from_document(_load_yaml(stack_file), stack_file)

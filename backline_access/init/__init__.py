@@ -2,9 +2,11 @@
 
 from .flow import Terminal, run_init
 from .onboarding import Request
+from .stack_file_edit import write_atomically
 
 __all__ = [
     "Request",
     "Terminal",
     "run_init",
+    "write_atomically",
 ]

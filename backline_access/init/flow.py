@@ -18,7 +18,9 @@ from ..config import (
     handed_over_from_document,
     load_config,
     login_fix,
+    parse_stack_name,
     project_folder,
+    project_of,
     stack_file_text,
 )
 from ..deploy import unknown_cloud_problems
@@ -92,7 +94,11 @@ def run_init(
     if project is None:
         terminal.error(f"Error: no Pulumi.yaml in {cwd} or its parents: run init in the Pulumi project's folder.")
         return EXIT_USAGE
-    path = project / f"Pulumi.{stack}.yaml"
+    try:
+        path = project_of(parse_stack_name(stack), cwd) / parse_stack_name(stack).file_name
+    except ConfigError as error:
+        terminal.error(error.render() + "\nNothing was written.")
+        return EXIT_USAGE
     try:
         original = stack_file_text(path) if path.exists() else None
         stack_file = StackFile(original, path.name)

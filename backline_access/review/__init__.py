@@ -2,10 +2,12 @@
 
 from .formats import render_az, render_markdown
 from .offline import run_offline
+from .progress import plan_progress
 from .report import plan_document, render_text
 
 __all__ = [
     "plan_document",
+    "plan_progress",
     "render_az",
     "render_markdown",
     "render_text",

@@ -8,48 +8,144 @@ from typing import Any
 
 from ..config import AKS_RBAC_READER, BACKLINE_APP_ID, READER, management_group_of
 from .offline import PLACEHOLDER_OBJECT_ID
-from .report import NOT_CHECKED
+from .report import NOT_CHECKED, cluster_words, every_cluster_words
 
 # Above these, the diagram shows counts instead of one node per cluster (or per subscription).
 DIAGRAM_CLUSTERS = 40
 DIAGRAM_SUBSCRIPTIONS = 25
+# GitHub refuses a comment over 65,536 characters; above this the grant table collapses to counts.
+MARKDOWN_LIMIT = 60_000
 _SHORT = {READER.name: "Reader", AKS_RBAC_READER.name: "AKS RBAC Reader"}
+FULL_PLAN = (
+    "the full plan: `backline-access plan --format json` (publish it as a pipeline artifact, beside this comment)"
+)
 
 
-def render_markdown(document: dict[str, Any]) -> str:
+def render_markdown(document: dict[str, Any], limit: int = MARKDOWN_LIMIT) -> str:
+    """A pull-request comment: summary, warnings, the grant table and a mermaid diagram. Over `limit` characters,
+    the table becomes counts per subscription inside <details>, as many as fit, and says where the rest is."""
+    head = _markdown_head(document)
+    tail = _markdown_tail(document)
+    table = _grant_table(document)
+    if len(head) + len(tail) + sum(len(line) + 1 for line in table) <= limit:
+        return "\n".join([*head, "", *table, *tail]) + "\n"
+    room = limit - sum(len(line) + 1 for line in [*head, *tail]) - 600
+    return "\n".join([*head, "", *_collapsed_table(document, room), *tail]) + "\n"
+
+
+def _markdown_head(document: dict[str, Any]) -> list[str]:
     assignments = document["assignments"]
+    every = document.get("everyCluster", [])
     groups = [a for a in assignments if management_group_of(a["scope"]) is not None]
-    subscriptions = sorted({_subscription(a["scope"]) for a in assignments if a not in groups})
+    subscriptions = {_subscription(a["scope"]) for a in assignments if a not in groups}
+    subscriptions |= {str(entry["subscription"]) for entry in every}
     clusters = [a for a in assignments if a["role"] == AKS_RBAC_READER.name]
     readers = [a for a in assignments if a["role"] == READER.name and a not in groups]
     on_groups = f", Reader on {len(groups)} management group(s)" if groups else ""
+    on_every = (
+        f", and on every AKS cluster of {len(every)} subscription(s) (all: true, resolved at deploy time)"
+        if every
+        else ""
+    )
     principal = document["servicePrincipal"]
-    lines = [
-        f"### Backline access for tenant `{document['tenantId']}`",
+    stack = f"stack `{document['stack']}`, " if document.get("stack") else ""
+    return [
+        f"### Backline access: {stack}tenant `{document['tenantId']}`",
         "",
-        f"**{len(subscriptions)} subscription(s), {len(clusters)} cluster(s): {len(assignments)} role assignment(s)** "
-        f"(Reader on {len(readers)} subscription(s){on_groups}, AKS RBAC Reader on {len(clusters)} cluster(s)); "
-        f"adopted: {_adopted(document)}; removed: only `pulumi preview` knows (this plan has no stack state).",
+        f"**{len(subscriptions)} subscription(s), {len(clusters)} listed cluster(s): {len(assignments)} role "
+        f"assignment(s)** (Reader on {len(readers)} subscription(s){on_groups}, AKS RBAC Reader on {len(clusters)} "
+        f"cluster(s){on_every}); adopted: {_adopted(document)}; removed: only `pulumi preview` knows (this plan has "
+        "no stack state).",
         "",
         f"Service principal of Backline's app `{BACKLINE_APP_ID}`: **{principal['mode']}**, {principal['action']}"
         f" ({'deleted' if principal['deleteOnDestroy'] else 'kept'} on destroy).",
-        "",
-        "| Role | Scope | Assignment name | Action |",
-        "| --- | --- | --- | --- |",
-        *(
-            f"| {_SHORT.get(a['role'], a['role'])} | `{a['scope']}` | `{a['name']}` | {a.get('action', 'create')} |"
-            for a in assignments
-        ),
     ]
-    if document["warnings"]:
-        lines += ["", f"**Warnings ({len(document['warnings'])})**", ""]
-        lines += [f"- {_one_line(w)}" for w in document["warnings"]]
+
+
+def _grant_table(document: dict[str, Any]) -> list[str]:
+    rows = [
+        f"| {_SHORT.get(a['role'], a['role'])} | `{a['scope']}` | `{a['name']}` | {a.get('action', 'create')} |"
+        for a in document["assignments"]
+    ]
+    rows += [
+        f"| AKS RBAC Reader | {_every_cluster_cell(entry)} | at deploy time | create for each cluster found |"
+        for entry in document.get("everyCluster", [])
+    ]
+    return ["| Role | Scope | Assignment name | Action |", "| --- | --- | --- | --- |", *rows]
+
+
+def _every_cluster_cell(entry: dict[str, Any]) -> str:
+    excluded = ", ".join(f"`{cluster_words(resource_id)}`" for resource_id in entry["exclude"])
+    text = f"every AKS cluster of `/subscriptions/{entry['subscription']}` (resolved at deploy time)"
+    return text + (f", except {excluded}" if excluded else "")
+
+
+def _collapsed_table(document: dict[str, Any], room: int) -> list[str]:
+    """Counts per subscription (as many rows as `room` characters hold), folded inside <details>."""
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    groups = 0
+    for item in document["assignments"]:
+        if management_group_of(item["scope"]) is not None:
+            groups += 1
+            continue
+        counts[_subscription(item["scope"])][0 if item["role"] == READER.name else 1] += 1
+    every = {str(entry["subscription"]): entry for entry in document.get("everyCluster", [])}
+    rows = []
+    for subscription in sorted(set(counts) | set(every)):
+        reader, clusters = counts.get(subscription, [0, 0])
+        also = f" + {every_cluster_words(every[subscription])}" if subscription in every else ""
+        rows.append(f"| `{subscription}` | {'yes' if reader else 'no'} | {clusters}{also} |")
+    shown: list[str] = []
+    used = 0
+    for row in rows:
+        if used + len(row) + 1 > room:
+            break
+        shown.append(row)
+        used += len(row) + 1
+    left = len(rows) - len(shown)
+    total = len(document["assignments"])
+    lines = [
+        f"The grant table ({total} role assignments) is too long for a pull-request comment; see {FULL_PLAN}.",
+        "",
+        "<details>",
+        f"<summary>Grants per subscription ({len(rows)} subscriptions"
+        + (f", {groups} management group(s)" if groups else "")
+        + ")</summary>",
+        "",
+        "| Subscription | Reader | AKS RBAC Reader on clusters |",
+        "| --- | --- | --- |",
+        *shown,
+    ]
+    if left:
+        lines += ["", f"... and {left} more subscriptions: see {FULL_PLAN}."]
+    return [*lines, "", "</details>"]
+
+
+def _markdown_tail(document: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    warnings = document["warnings"]
+    if warnings:
+        shown = _first_that_fit([f"- {_one_line(w)}" for w in warnings], MARKDOWN_LIMIT // 4)
+        lines += ["", f"**Warnings ({len(warnings)})**", "", *shown]
+        if len(shown) < len(warnings):
+            lines.append(f"- ... and {len(warnings) - len(shown)} more: see {FULL_PLAN}.")
     not_checked = [c["check"] for c in document["checks"] if c["status"] == NOT_CHECKED]
     if not_checked:
-        lines += ["", "**Not checked offline** (`pulumi preview` checks these against Azure):", ""]
-        lines += [f"- {check}" for check in not_checked]
-    lines += ["", "```mermaid", *mermaid_lines(document), "```"]
-    return "\n".join(lines) + "\n"
+        shown = _first_that_fit([f"- {check}" for check in not_checked], MARKDOWN_LIMIT // 8)
+        lines += ["", "**Not checked offline** (`pulumi preview` checks these against Azure):", "", *shown]
+        if len(shown) < len(not_checked):
+            lines.append(f"- ... and {len(not_checked) - len(shown)} more: see {FULL_PLAN}.")
+    return [*lines, "", "```mermaid", *mermaid_lines(document), "```"]
+
+
+def _first_that_fit(lines: list[str], room: int) -> list[str]:
+    shown: list[str] = []
+    for line in lines:
+        room -= len(line) + 1
+        if room < 0:
+            break
+        shown.append(line)
+    return shown
 
 
 def mermaid_lines(document: dict[str, Any]) -> list[str]:
@@ -68,7 +164,8 @@ def mermaid_lines(document: dict[str, Any]) -> list[str]:
         else:
             parts = item["scope"].split("/")
             by_subscription[subscription].append(f"{parts[8]}<br/>{parts[4]}")
-    subscriptions = sorted(readers | set(by_subscription))
+    every = {str(entry["subscription"]): entry for entry in document.get("everyCluster", [])}
+    subscriptions = sorted(readers | set(by_subscription) | set(every))
     lines = [
         "flowchart LR",
         f'  tenant["Tenant {document["tenantId"]}"] --> sp["Backline service principal<br/>app {BACKLINE_APP_ID}"]',
@@ -83,6 +180,9 @@ def mermaid_lines(document: dict[str, Any]) -> list[str]:
         if cluster_count:
             label = f"{cluster_count} clusters in {len(by_subscription)} subscriptions"
             lines.append(f'  sp -->|AKS RBAC Reader| clusters["{label}"]')
+        if every:
+            label = f"every AKS cluster of {len(every)} subscriptions<br/>resolved at deploy time"
+            lines.append(f'  sp -->|AKS RBAC Reader| every["{label}"]')
         return lines
     many_clusters = sum(len(names) for names in by_subscription.values()) > DIAGRAM_CLUSTERS
     for index, subscription in enumerate(subscriptions):
@@ -95,6 +195,12 @@ def mermaid_lines(document: dict[str, Any]) -> list[str]:
             lines.append(f'  {node} -->|AKS RBAC Reader| {node}c["{len(names)} clusters"]')
         else:
             lines += [f'  {node} -->|AKS RBAC Reader| {node}c{j}["{name}"]' for j, name in enumerate(names)]
+        if subscription in every:
+            excluded = [cluster_words(resource_id) for resource_id in every[subscription]["exclude"]]
+            label = "every AKS cluster<br/>resolved at deploy time" + (
+                f"<br/>except {', '.join(excluded)}" if excluded else ""
+            )
+            lines.append(f'  {node} -->|AKS RBAC Reader| {node}all["{label}"]')
     return lines
 
 
@@ -123,7 +229,24 @@ def render_az(document: dict[str, Any]) -> str:
         lines.append(
             f"az role assignment create {assignee} --role {role_guid} --scope {item['scope']} --name {item['name']}"
         )
+    for entry in document.get("everyCluster", []):
+        lines += _every_cluster_loop(entry, assignee)
     return "\n".join(lines) + "\n"
+
+
+def _every_cluster_loop(entry: dict[str, Any], assignee: str) -> list[str]:
+    """all: true as a loop: list the subscription's clusters now, skip the excluded, assign each (names are
+    Azure's; pulumi up derives its own from scope and role)."""
+    subscription = entry["subscription"]
+    lines = [f"# {AKS_RBAC_READER.name} on {every_cluster_words(entry)}, subscription {subscription} (all: true)"]
+    if entry["exclude"]:
+        lines.append("shopt -s nocasematch  # Azure compares resource ids case-insensitively")
+    lines.append(f'for id in $(az aks list --subscription {subscription} --query "[].id" -o tsv); do')
+    if entry["exclude"]:
+        patterns = " | ".join(f'"{resource_id}"' for resource_id in entry["exclude"])
+        lines.append(f"  case $id in {patterns}) continue ;; esac")
+    lines += [f'  az role assignment create {assignee} --role {AKS_RBAC_READER.guid} --scope "$id"', "done"]
+    return lines
 
 
 def _adopted(document: dict[str, Any]) -> str:

@@ -204,8 +204,9 @@ def _provider_name(reference: str) -> str:
 
 
 class RecordingMonitor(MockMonitor):
-    def __init__(self, mocks: Mocks) -> None:
+    def __init__(self, mocks: Mocks, on_register: Callable[[int], None] | None = None) -> None:
         super().__init__(mocks)
+        self.on_register = on_register
         self.registrations: list[Registration] = []
         self.invokes: list[InvokeCall] = []
         self.registered_outputs: dict[str, list[str]] = {}
@@ -229,6 +230,8 @@ class RecordingMonitor(MockMonitor):
                     secret_inputs=_secret_fields(request.object),
                 )
             )
+            if self.on_register is not None:
+                self.on_register(len(self.registrations))
         return response
 
     def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
@@ -283,6 +286,7 @@ def run_offline(
     preview: bool = False,
     reader: ClusterReads | None = None,
     secret_keys: Sequence[str] = (),
+    on_register: Callable[[int], None] | None = None,
 ) -> OfflineRun:
     """Run the Pulumi program under mocks with config as the Pulumi CLI hands it over. The read side is
     `reader`, else `azure` when it answers reads in-process, else Azure over HTTP (a fake, in tests)."""
@@ -292,7 +296,7 @@ def run_offline(
     if reader is None and isinstance(azure, ClusterReads):
         reader = azure
 
-    monitor = RecordingMonitor(azure)
+    monitor = RecordingMonitor(azure, on_register)
     collector = _WarningCollector()
     logger = logging.getLogger(f"backline_access.offline.{id(monitor)}")
     logger.propagate = False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,10 +16,12 @@ SERVICE_PRINCIPAL = "azuread:index/servicePrincipal:ServicePrincipal"
 _ROLE_NAMES = {role.guid: role.name for role in (READER, AKS_RBAC_READER)}
 
 
-def plan_document(config: AccessConfig, run: OfflineRun) -> dict[str, Any]:
-    """The stable JSON interface of `backline-access plan --format json` (see README)."""
+def plan_document(config: AccessConfig, run: OfflineRun, planned: str | None = None) -> dict[str, Any]:
+    """The stable JSON interface of `backline-access plan --format json` (see README). `planned`: the stack (or
+    stack file) the plan is of."""
     return {
         "version": REPORT_VERSION,
+        "stack": planned,
         "tenantId": config.tenant_id,
         "applicationId": BACKLINE_APP_ID,
         "servicePrincipal": _service_principal(config, run),
@@ -26,10 +29,35 @@ def plan_document(config: AccessConfig, run: OfflineRun) -> dict[str, Any]:
             (_assignment(r.name, r.inputs, r.import_id) for r in run.of_type(ROLE_ASSIGNMENT)),
             key=lambda a: (a["role"] != READER.name, a["scope"]),
         ),
+        "everyCluster": every_cluster(config),
         "checks": _checks(config, run),
         "warnings": list(run.warnings),
         "outputs": run.outputs,
     }
+
+
+def every_cluster(config: AccessConfig) -> list[dict[str, Any]]:
+    """The subscriptions whose clusters (all: true) are found at deploy time, and the clusters left out."""
+    return [
+        {
+            "subscription": selection.subscription,
+            "role": AKS_RBAC_READER.name,
+            "exclude": sorted(c.resource_id for c in selection.excluded_ids()),
+        }
+        for selection in sorted(config.all_cluster_selections(), key=lambda s: s.subscription)
+    ]
+
+
+def every_cluster_words(entry: dict[str, Any]) -> str:
+    """'every AKS cluster (resolved at deploy time), except rg/aks-x': how every format says all: true."""
+    excluded = [cluster_words(resource_id) for resource_id in entry["exclude"]]
+    return "every AKS cluster (resolved at deploy time)" + (f", except {', '.join(excluded)}" if excluded else "")
+
+
+def cluster_words(resource_id: str) -> str:
+    """'rg/name' of a cluster's resource id."""
+    parts = resource_id.split("/")
+    return f"{parts[4]}/{parts[8]}" if len(parts) > 8 else resource_id
 
 
 def _assignment(resource_name: str, inputs: dict[str, Any], import_id: str) -> dict[str, Any]:
@@ -86,45 +114,75 @@ _SHORT_ROLE_NAMES = {READER.name: "Reader", AKS_RBAC_READER.name: "AKS RBAC Read
 _SHOWN_IN_TABLE = ("readerAssignments", "aksAssignments", "managementGroupAssignments")
 
 
-def render_text(document: dict[str, Any]) -> str:
+def render_text(document: dict[str, Any], width: int = 80) -> str:
+    """The plan for a person, in blocks per grant (the role and the cluster or subscription first, then its
+    details, indented), wrapped at `width` between words: ids and commands are never broken."""
     principal = document["servicePrincipal"]
     kept = "deleted on destroy" if principal["deleteOnDestroy"] else "kept on destroy"
     assignments = document["assignments"]
+    planned = f"stack {document['stack']}, " if document.get("stack") else ""
     lines = [
-        "Offline plan (Pulumi mock engine: no credentials, no network, nothing changed)",
+        f"Offline plan of {planned}tenant {document['tenantId']}",
+        "(Pulumi's mock engine: no credentials, no network, nothing changed)",
         "",
-        f"Tenant {document['tenantId']}, Backline's application {document['applicationId']}",
-        f"Service principal: {principal['mode']}: {principal['action']} ({kept})",
+        f"Backline's application: {document['applicationId']}",
+        *_wrapped(f"Service principal: {principal['mode']}: {principal['action']} ({kept})", width),
         "",
-        f"{len(assignments)} role assignment(s) for Backline's service principal (principal type ServicePrincipal):",
-        *_per_scope(assignments),
+        *_wrapped(
+            f"{len(assignments)} role assignment(s) for Backline's service principal (principal type "
+            "ServicePrincipal):",
+            width,
+        ),
+        *_per_scope(assignments, document.get("everyCluster", []), width),
+    ]
+    if assignments:
+        lines += ["", "Grants:", *_grant_blocks(assignments, width)]
+    lines += [
         "",
-        *_grant_table(assignments),
-        "",
-        "Role definitions: "
-        + ", ".join(f"{_SHORT_ROLE_NAMES[r.name]} {r.guid}" for r in (READER, AKS_RBAC_READER))
-        + " (built-in, as /subscriptions/<id>/providers/Microsoft.Authorization/roleDefinitions/<guid>; at a "
-        "management group /providers/Microsoft.Authorization/roleDefinitions/<guid>)",
+        *_wrapped(
+            "Role definitions: "
+            + ", ".join(f"{_SHORT_ROLE_NAMES[r.name]} {r.guid}" for r in (READER, AKS_RBAC_READER))
+            + " (built-in, as /subscriptions/<id>/providers/Microsoft.Authorization/roleDefinitions/<guid>; at a "
+            "management group /providers/Microsoft.Authorization/roleDefinitions/<guid>)",
+            width,
+        ),
     ]
     lines += _section(
-        "Not checked offline (pulumi preview checks these against Azure):", _checks_text(document), "  ? "
+        "Not checked offline (pulumi preview checks these against Azure):", _checks_text(document), "  ? ", width
     )
-    lines += _section("Warnings:", document["warnings"], "  ! ")
+    lines += _section("Warnings:", document["warnings"], "  ! ", width)
     groups = any(management_group_of(str(a["scope"])) for a in assignments)
-    lines += ["", "Outputs after pulumi up:", *_outputs(document["outputs"], groups)]
+    lines += ["", "Outputs after pulumi up:", *_outputs(document["outputs"], groups, width)]
     return "\n".join(lines)
 
 
-def _per_scope(assignments: Sequence[dict[str, Any]]) -> list[str]:
+def _wrapped(text: str, width: int, indent: str = "", first: str | None = None) -> list[str]:
+    """Text wrapped between words; a word longer than the line (an id, a URL) stays whole on its own line."""
+    lines: list[str] = []
+    for number, paragraph in enumerate(text.split("\n")):
+        start = (indent if first is None else first) if number == 0 else indent
+        lines += textwrap.wrap(
+            paragraph,
+            width=width,
+            initial_indent=start,
+            subsequent_indent=indent,
+            break_long_words=False,
+            break_on_hyphens=False,
+        ) or [start.rstrip()]
+    return lines
+
+
+def _per_scope(assignments: Sequence[dict[str, Any]], every: Sequence[dict[str, Any]], width: int) -> list[str]:
     groups = [group for group in (management_group_of(str(a["scope"])) for a in assignments) if group is not None]
-    lines = [
-        f"  management group {group}: Reader (every subscription below it, present and future)" for group in groups
-    ]
+    lines: list[str] = []
+    for group in groups:
+        lines += _wrapped(f"management group {group}: Reader (every subscription below it, present and future)",
+                          width, "      ", "  ")  # fmt: skip
     subscription_wide = [a for a in assignments if management_group_of(str(a["scope"])) is None]
-    return lines + _per_subscription(subscription_wide)
+    return lines + _per_subscription(subscription_wide, every, width)
 
 
-def _per_subscription(assignments: Sequence[dict[str, Any]]) -> list[str]:
+def _per_subscription(assignments: Sequence[dict[str, Any]], every: Sequence[dict[str, Any]], width: int) -> list[str]:
     readers: set[str] = set()
     clusters: dict[str, int] = {}
     for item in assignments:
@@ -133,56 +191,74 @@ def _per_subscription(assignments: Sequence[dict[str, Any]]) -> list[str]:
             readers.add(subscription)
         else:
             clusters[subscription] = clusters.get(subscription, 0) + 1
+    all_of = {str(entry["subscription"]): entry for entry in every}
     lines = []
-    for subscription in sorted(readers | set(clusters)):
+    for subscription in sorted(readers | set(clusters) | set(all_of)):
         parts = ["Reader"] if subscription in readers else []
         if subscription in clusters:
             count = clusters[subscription]
             parts.append(f"AKS RBAC Reader on {count} cluster{'s' if count != 1 else ''}")
-        lines.append(f"  subscription {subscription}: {', '.join(parts)}")
+        if subscription in all_of:
+            parts.append(f"AKS RBAC Reader on {every_cluster_words(all_of[subscription])}")
+        lines += _wrapped(f"subscription {subscription}: {', '.join(parts)}", width, "    ", "  ")
     return lines
 
 
-def _grant_table(assignments: Sequence[dict[str, Any]]) -> list[str]:
-    rows = [("ROLE", "SCOPE", "ASSIGNMENT NAME", "ACTION")]
-    rows += [(_SHORT_ROLE_NAMES.get(a["role"], a["role"]), a["scope"], a["name"], a["action"]) for a in assignments]
-    role_width = max(len(row[0]) for row in rows)
-    scope_width = max(len(row[1]) for row in rows)
-    name_width = max(len(row[2]) for row in rows)
-    return [
-        f"  {role:<{role_width}}  {scope:<{scope_width}}  {name:<{name_width}}  {action}".rstrip()
-        for role, scope, name, action in rows
-    ]
+def _grant_blocks(assignments: Sequence[dict[str, Any]], width: int) -> list[str]:
+    """One block per grant: role and target first, then where it is and its assignment name."""
+    lines = []
+    for item in assignments:
+        role = _SHORT_ROLE_NAMES.get(item["role"], item["role"])
+        scope = str(item["scope"])
+        parts = scope.split("/")
+        group = management_group_of(scope)
+        if group is not None:
+            head, where = f"management group {group}", scope
+        elif len(parts) > 8:
+            head, where = f"cluster {parts[8]}", f"resource group {parts[4]}, subscription {parts[2]}"
+        else:
+            head, where = f"subscription {parts[2]}", ""
+        lines += _wrapped(f"{role} on {head}: {item['action']}", width, "      ", "  ")
+        if where:
+            lines += _wrapped(where, width, "      ", "    ")
+        lines += _wrapped(f"assignment name {item['name']}", width, "      ", "    ")
+    return lines
 
 
 def _checks_text(document: dict[str, Any]) -> list[str]:
     return [check["check"] for check in document["checks"] if check["status"] == NOT_CHECKED]
 
 
-def _section(title: str, items: Sequence[str], bullet: str) -> list[str]:
+def _section(title: str, items: Sequence[str], bullet: str, width: int) -> list[str]:
     if not items:
         return []
-    return ["", title] + [bullet + item.replace("\n", "\n" + " " * len(bullet)) for item in items]
+    lines = ["", title]
+    for item in items:
+        lines += _wrapped(item, width, " " * len(bullet), bullet)
+    return lines
 
 
-def _outputs(outputs: dict[str, Any], groups: bool) -> list[str]:
+def _outputs(outputs: dict[str, Any], groups: bool, width: int) -> list[str]:
     lines = []
     for key, value in outputs.items():
-        if key == "subscriptionIds" and groups:
+        if key == "subscriptionIds":
+            listed = str(value).replace(",", ", ")
             below = "every subscription below the management groups (resolved at deploy time)"
-            lines.append(f"  {key}: {value}, and {below}" if value else f"  {key}: {below}")
+            text = (f"{listed}, and {below}" if value else below) if groups else listed
         elif key in _SHOWN_IN_TABLE:
-            lines.append(f"  {key}: {len(value)} assignment id(s), one per grant above")
+            text = f"{len(value)} assignment id(s), one per grant above"
         elif key == "verificationCommands" and any(PLACEHOLDER_OBJECT_ID in command for command in value):
-            lines.append(
-                f"  {key}: {len(value)} az commands, runnable once the service principal's object id is known "
-                "(after pulumi up: pulumi stack output verificationCommands)"
+            text = (
+                f"{len(value)} az commands, runnable once the service principal's object id is known (after pulumi "
+                "up: pulumi stack output verificationCommands)"
             )
         elif isinstance(value, list):
             lines.append(f"  {key}:")
-            lines += [f"    {v}" for v in value]
+            lines += [f"    {v}" for v in value]  # commands: whole, to copy
+            continue
         elif value == PLACEHOLDER_OBJECT_ID:
-            lines.append(f"  {key}: known after pulumi up")
+            text = "known after pulumi up"
         else:
-            lines.append(f"  {key}: {value}")
+            text = str(value)
+        lines += _wrapped(f"{key}: {text}", width, "      ", "  ")
     return lines

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+import textwrap
 from collections.abc import Sequence
 from typing import Any, TextIO
 from xml.etree import ElementTree
@@ -19,40 +20,73 @@ def ok(checks: Sequence[Check]) -> bool:
     return all(check.status == "pass" for check in checks)
 
 
-def json_document(checks: Sequence[Check]) -> dict[str, Any]:
+def json_document(checks: Sequence[Check], heading: str | None = None, interrupted: bool = False) -> dict[str, Any]:
     """The stable interface of `--format json` (see README)."""
-    return {"version": VERIFY_REPORT_VERSION, "ok": ok(checks), "checks": [c.as_document() for c in checks]}
+    return {
+        "version": VERIFY_REPORT_VERSION,
+        "ok": ok(checks) and not interrupted,
+        "verified": heading,
+        "interrupted": interrupted,
+        "checks": [c.as_document() for c in checks],
+    }
 
 
-def render_json(checks: Sequence[Check]) -> str:
-    return json.dumps(json_document(checks), indent=2)
+def render_json(checks: Sequence[Check], heading: str | None = None, interrupted: bool = False) -> str:
+    return json.dumps(json_document(checks, heading, interrupted), indent=2)
 
 
-def render_text(checks: Sequence[Check]) -> str:
+INTERRUPTED = "INTERRUPTED (Ctrl-C): the results of the last round that ended; what was pending may pass since."
+
+
+def render_text(checks: Sequence[Check], heading: str | None = None, interrupted: bool = False, width: int = 80) -> str:
+    """One block per check: status and check first, then its scope, evidence and (unless it passes) the fix and
+    the command that shows it, indented; prose wrapped at `width` between words, ids and commands never broken."""
     counts = summary(checks)
-    rows = [("STATUS", "CHECK", "SCOPE", "EVIDENCE")]
-    rows += [(_STATUS_WORDS[c.status], c.check, c.scope, c.evidence) for c in checks]
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    lines = []
-    for index, row in enumerate(rows):
-        lines.append("  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)) + "  " + row[3])
-        check = checks[index - 1] if index else None
-        if check is not None and check.status != "pass":
-            indent = " " * (widths[0] + 2)
+    lines = [f"Backline access checks: {heading}"] if heading else []
+    if interrupted:
+        lines += _wrap(INTERRUPTED, width, "")
+    if lines:
+        lines.append("")
+    for check in checks:
+        lines.append(f"{_STATUS_WORDS[check.status]:<8} {check.check}")
+        lines.append(f"{_INDENT}{check.scope}")
+        lines += _wrap(check.evidence, width, _INDENT)
+        if check.status != "pass":
             if check.fix:
-                lines.append(f"{indent}fix:        {check.fix}")
+                lines += _wrap(f"fix: {check.fix}", width, _INDENT, _INDENT + "     ")
             if check.query:
-                lines.append(f"{indent}see it:     {check.query}")
+                lines.append(f"{_INDENT}see it: {check.query}")  # a command: whole, to copy
     verdict = "all checks pass" if ok(checks) else "not everything passes"
+    if interrupted:
+        verdict = "interrupted"
     lines += ["", f"{verdict}: {', '.join(f'{n} {status}' for status, n in counts.items())}"]
     return "\n".join(lines)
 
 
-def render_junit(checks: Sequence[Check]) -> str:
+_INDENT = " " * 9
+
+
+def _wrap(text: str, width: int, indent: str, subsequent: str | None = None) -> list[str]:
+    lines: list[str] = []
+    for number, paragraph in enumerate(text.split("\n")):
+        first = indent if number == 0 else (subsequent or indent)
+        lines += textwrap.wrap(
+            paragraph,
+            width=width,
+            initial_indent=first,
+            subsequent_indent=subsequent or indent,
+            break_long_words=False,
+            break_on_hyphens=False,
+        ) or [first.rstrip()]
+    return lines
+
+
+def render_junit(checks: Sequence[Check], heading: str | None = None, interrupted: bool = False) -> str:
     counts = summary(checks)
+    name = "backline-access verify" + (f": {heading}" if heading else "") + (" (interrupted)" if interrupted else "")
     suite = ElementTree.Element(
         "testsuite",
-        name="backline-access verify",
+        name=name,
         tests=str(len(checks)),
         failures=str(counts["fail"] + counts["pending"]),
         errors=str(counts["unknown"]),
@@ -67,7 +101,7 @@ def render_junit(checks: Sequence[Check]) -> str:
         detail.text = "\n".join(part for part in (f"fix: {check.fix}" if check.fix else "", check.query or "") if part)
     root = ElementTree.Element("testsuites")
     root.append(suite)
-    return ElementTree.tostring(root, encoding="unicode", xml_declaration=True)
+    return ElementTree.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
 
 class Progress:
@@ -75,6 +109,7 @@ class Progress:
 
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stderr
+        self.last: list[Check] | None = None  # the results of the last round that ended (reported on Ctrl-C)
         self.live: Any = None
         if self.stream.isatty():
             from rich.console import Console
@@ -84,16 +119,17 @@ class Progress:
             self.live.start()
 
     def __call__(self, checks: list[Check], seconds_left: float) -> None:
+        self.last = checks
         waiting = [c for c in checks if c.status != "pass"]
         headline = f"{len(waiting)} of {len(checks)} checks not passing yet; {seconds_left:.0f} s left to wait"
         if self.live is not None:
             from rich.table import Table
 
             table = Table(title=f"Waiting for Azure: {headline}")
-            for column in ("status", "check", "scope"):
-                table.add_column(column)
+            for column in ("status", "check", "where"):
+                table.add_column(column, overflow="fold")
             for check in waiting:
-                table.add_row(check.status, check.check, check.scope)
+                table.add_row(check.status, check.check, _where(check.scope))
             self.live.update(table)
         else:
             print(f"verify: {headline}", file=self.stream, flush=True)
@@ -101,3 +137,12 @@ class Progress:
     def close(self) -> None:
         if self.live is not None:
             self.live.stop()
+
+
+def _where(scope: str) -> str:
+    """A scope as the live view shows it: a cluster by its name and resource group (five clusters of one
+    subscription must not look alike when the terminal is narrow), a subscription or group by its id."""
+    parts = scope.split("/")
+    if len(parts) > 8 and parts[5].lower() == "providers":
+        return f"{parts[8]} (resource group {parts[4]}, subscription {parts[2]})"
+    return scope
