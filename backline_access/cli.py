@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import sys
 from enum import StrEnum
 from importlib.metadata import version as package_version
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import pulumi
 import typer
+from typer.core import TyperCommand
 
 from .azure import AzureReadError, EstateReader, SignInError, reader_from_environment, resolve_cloud
 from .config import (
@@ -40,6 +42,10 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 
+# azure-identity logs each failed token request at WARNING; with no handler Python prints it to stderr before
+# our own message about the same failure (which names the fix).
+logging.getLogger("azure.identity").addHandler(logging.NullHandler())
+
 EXIT_INVALID_CONFIG = 2
 EXIT_FAILED = 1
 EXIT_CREDENTIALS = 3
@@ -62,6 +68,12 @@ class VerifyFormat(StrEnum):
     junit = "junit"
 
 
+def _one_of(value: str, formats: type[StrEnum]) -> str:
+    if value not in {f.value for f in formats}:
+        raise typer.BadParameter(f"{value!r} is not a format; the formats: {', '.join(f.value for f in formats)}")
+    return value
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"backline-access {package_version('backline-access')}")
@@ -81,23 +93,30 @@ def main_options(
 StackOption = Annotated[
     str | None,
     typer.Option(
+        metavar="NAME",
         help="The stack: name, org/name or org/project/name, as pulumi --stack takes it; reads Pulumi.<name>.yaml "
-        "beside Pulumi.yaml. Default: the project's only stack."
+        "beside Pulumi.yaml. Default: the project's only stack.",
     ),
 ]
 ConfigFileOption = Annotated[
-    Path | None, typer.Option("--config", help="A stack config file to read instead of a stack's (not with --stack).")
+    Path | None,
+    typer.Option(
+        "--config", metavar="FILE", help="A stack config file to read instead of a stack's (not with --stack)."
+    ),
 ]
 OutputOption = Annotated[
     Path | None,
     typer.Option(
-        "--output", help="Write the report to this file (atomically: never half a file) instead of standard output."
+        "--output",
+        metavar="FILE",
+        help="Write the report to this file (atomically: never half a file) instead of standard output.",
     ),
 ]
 
 
-def _chosen_stack(stack: str | None, config: Path | None, command: str) -> tuple[Path, str]:
-    """The stack file to read and the stack's name, from --stack or --config (one of them, never both)."""
+def _chosen_stack(stack: str | None, config: Path | None, command: str) -> tuple[Path, str, str]:
+    """The stack file to read, the stack's name and how reports name it, from --stack or --config (one of them,
+    never both)."""
     if stack is not None and config is not None:
         raise ConfigError(
             [
@@ -112,9 +131,9 @@ def _chosen_stack(stack: str | None, config: Path | None, command: str) -> tuple
         )
     if config is not None:
         name = config.name.removeprefix("Pulumi.").removesuffix(".yaml") if config.name.startswith("Pulumi.") else ""
-        return config, name or "dev"
+        return config, name or "dev", str(config)
     chosen = parse_stack_name(stack) if stack is not None else default_stack(Path.cwd(), command)
-    return stack_file(chosen, Path.cwd(), command), chosen.name
+    return stack_file(chosen, Path.cwd(), command), chosen.name, chosen.given
 
 
 def _emit(text: str, output: Path | None) -> None:
@@ -124,16 +143,19 @@ def _emit(text: str, output: Path | None) -> None:
         write_atomically(output, text if text.endswith("\n") else text + "\n")
 
 
-@app.command()
+@app.command(short_help="What pulumi up would grant, offline.")
 def plan(
     stack: StackOption = None,
     config: ConfigFileOption = None,
     output_format: Annotated[
-        Format,
+        str,
         typer.Option(
-            "--format", help="text for people, json for review bots, markdown for a pull request, az for auditors."
+            "--format",
+            callback=lambda value: _one_of(value, Format),
+            metavar="[text|json|markdown|az]",
+            help="text for people, json for review bots, markdown for a pull request, az for auditors.",
         ),
-    ] = Format.text,
+    ] = Format.text.value,
     output: OutputOption = None,
 ) -> None:
     """Show exactly what access `pulumi up` would grant (offline).
@@ -141,12 +163,12 @@ def plan(
     Runs the real program under Pulumi's mock engine: no credentials, no network, no Pulumi CLI. Checks that
     need Azure are listed as not checked offline."""
     try:
-        stack_path, stack_name = _chosen_stack(stack, config, "plan")
+        stack_path, stack_name, label = _chosen_stack(stack, config, "plan")
         handed_over = handed_over_config(stack_path)
         access = load_config(handed_over)
         with plan_progress() as on_register:
             run = run_offline(handed_over, stack=stack_name, on_register=on_register)
-        document = plan_document(access, run, planned=stack or str(stack_path))
+        document = plan_document(access, run, planned=label)
     except ConfigError as error:
         typer.echo(error.render(), err=True)
         raise typer.Exit(EXIT_INVALID_CONFIG) from None
@@ -159,7 +181,7 @@ def plan(
         Format.az: render_az,
         Format.text: render_text,
     }
-    _emit(renderers[output_format](document).rstrip("\n"), output)
+    _emit(renderers[Format(output_format)](document).rstrip("\n"), output)
 
 
 def _wait_problem(wait: float) -> Problem | None:
@@ -173,19 +195,26 @@ def _wait_problem(wait: float) -> Problem | None:
     )
 
 
-@app.command()
+@app.command(short_help="Check in Azure that Backline's access works.")
 def verify(
     stack: StackOption = None,
     config: ConfigFileOption = None,
     wait: Annotated[
         float,
         typer.Option(
-            help="Seconds to wait for propagation (0 to 86400), re-checking what does not pass yet; 0 checks once."
+            metavar="SECONDS",
+            help="Seconds to wait for propagation (0 to 86400), re-checking what does not pass yet; 0 checks once.",
         ),
     ] = 600.0,
     output_format: Annotated[
-        VerifyFormat, typer.Option("--format", help="text for people, json for bots, junit for CI test views.")
-    ] = VerifyFormat.text,
+        str,
+        typer.Option(
+            "--format",
+            callback=lambda value: _one_of(value, VerifyFormat),
+            metavar="[text|json|junit]",
+            help="text for people, json for bots, junit for CI test views.",
+        ),
+    ] = VerifyFormat.text.value,
     output: OutputOption = None,
 ) -> None:
     """Check in Azure that Backline has the access the stack grants, and that it works (read-only).
@@ -201,7 +230,7 @@ def verify(
         problem = _wait_problem(wait)
         if problem is not None:
             raise ConfigError([problem], heading="Usage")
-        stack_path, _ = _chosen_stack(stack, config, "verify")
+        stack_path, _, label = _chosen_stack(stack, config, "verify")
         handed_over = handed_over_config(stack_path)
         access = load_config(handed_over)
         # The same settings and cloud rules as the providers in `pulumi up` (no provider starts here).
@@ -219,8 +248,9 @@ def verify(
         raise typer.Exit(EXIT_CREDENTIALS) from None
     progress = Progress()
     budget = wait + VERIFY_READ_SECONDS
-    render = {VerifyFormat.json: render_json, VerifyFormat.junit: render_junit}.get(output_format, render_checks)
-    heading = f"stack {stack or stack_path}, tenant {access.tenant_id}"
+    renderers = {VerifyFormat.json: render_json, VerifyFormat.junit: render_junit}
+    render = renderers.get(VerifyFormat(output_format), render_checks)
+    heading = f"stack {label}, tenant {access.tenant_id}"
     try:
         with reader.deadline(budget, f"{budget:.0f} s this verify may take (--wait plus {VERIFY_READ_SECONDS:.0f} s)"):
             checks = verify_until(
@@ -267,22 +297,80 @@ def _plan_with_every_cluster(access: AccessConfig, reader: EstateReader) -> Acce
     return build_plan(access, {s: [info.cluster for info in found] for s, found in inventory.clusters.items()})
 
 
-@app.command()
+# init's flags that take a value, and what the value is (the script's words for a missing one).
+_INIT_VALUES = {
+    "--stack": "a stack name",
+    "--tenant": "a tenant ID",
+    "--cloud-sub": "a subscription ID",
+    "--aks-sub": "a subscription ID",
+    "--management-group": "a management group ID",
+}
+_INIT_SWITCHES = ("--aks-all", "--from-existing", "--dry-run", "--yes")
+
+
+class _ScriptFlags(TyperCommand):
+    """init's flags as the bash script reads them: a flag whose value is missing, or is another flag, and a word
+    that belongs to no flag, each get one message in the script's words (click would take `--cloud-sub` as the
+    value of `--aks-sub`, then call the next word an extra argument)."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if not any(arg in ("-h", "--help") for arg in args):
+            problem = _script_flag_problem(args)
+            if problem:
+                # As click shows a usage error (typer vendors click: its UsageError is not public).
+                typer.echo(f"{ctx.get_usage()}\nTry '{ctx.command_path} -h' for help.\n\nError: {problem}", err=True)
+                raise typer.Exit(EXIT_INVALID_CONFIG)
+        return list(super().parse_args(ctx, args))
+
+
+def _script_flag_problem(args: list[str]) -> str | None:
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg in _INIT_VALUES:
+            following = args[index + 1] if index + 1 < len(args) else None
+            if following is None or following.startswith("--"):
+                got = "nothing" if following is None else f"the flag '{following}'"
+                return f"{arg} requires {_INIT_VALUES[arg]} (got {got})"
+            index += 2
+            continue
+        if not arg.startswith("--"):
+            after = args[index - 1] if index else None
+            why = f"; {after} takes no value" if after in _INIT_SWITCHES else ""
+            return f"unexpected argument '{arg}'{why}"
+        index += 1
+    return None
+
+
+@app.command(cls=_ScriptFlags, short_help="Write a stack file from the script's flags.")
 def init(
-    stack: Annotated[str, typer.Option(help="The stack to write: Pulumi.<stack>.yaml beside the nearest Pulumi.yaml.")],
+    stack: Annotated[
+        str,
+        typer.Option(
+            metavar="NAME",
+            help="The stack to write: name, org/name or org/project/name; the file is Pulumi.<name>.yaml beside the "
+            "nearest Pulumi.yaml.",
+        ),
+    ],
     tenant: Annotated[
-        str | None, typer.Option(help="Tenant id; default: the stack file's, else the credentials' tenant.")
+        str | None,
+        typer.Option(metavar="ID", help="Tenant id; default: the stack file's, else the credentials' tenant."),
     ] = None,
-    cloud_sub: Annotated[list[str], typer.Option("--cloud-sub", help="Reader on this subscription (repeatable).")] = [],  # noqa: B006 - typer reads the default, never mutates it
+    cloud_sub: Annotated[
+        list[str], typer.Option("--cloud-sub", metavar="ID", help="Reader on this subscription (repeatable).")
+    ] = [],  # noqa: B006 - typer reads the default, never mutates it
     aks_sub: Annotated[
         list[str],
-        typer.Option("--aks-sub", help="List this subscription's AKS clusters and ask for each (repeatable)."),
+        typer.Option(
+            "--aks-sub", metavar="ID", help="List this subscription's AKS clusters and ask for each (repeatable)."
+        ),
     ] = [],  # noqa: B006
     aks_all: Annotated[
         bool, typer.Option("--aks-all", help="With --aks-sub: every cluster, without asking (written as all: true).")
     ] = False,
     management_group: Annotated[
-        list[str], typer.Option("--management-group", help="Reader on this management group (repeatable).")
+        list[str],
+        typer.Option("--management-group", metavar="ID", help="Reader on this management group (repeatable)."),
     ] = [],  # noqa: B006
     from_existing: Annotated[
         bool,
@@ -291,7 +379,7 @@ def init(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the diff; write nothing.")] = False,
     yes: Annotated[bool, typer.Option("--yes", help="Write without asking for confirmation.")] = False,
 ) -> None:
-    """Write (or merge into) Pulumi.<stack>.yaml from the bash script's flags, per-cluster answers, or the
+    """Write (or merge into) Pulumi.<stack>.yaml from the bash script's flags, answers per cluster, or the
     access Backline already has. Keeps your comments and keys; running it twice changes nothing.
 
     Exit codes: 0 written or nothing to change, 1 Azure could not be read, 2 bad flags or config, 3 credentials."""
@@ -302,7 +390,7 @@ def init(
     raise typer.Exit(code)
 
 
-@app.command()
+@app.command(short_help="The JSON Schema of a stack file.")
 def schema() -> None:
     """Print the JSON Schema of a Pulumi.<stack>.yaml for this project (for editors and CI linting)."""
     typer.echo(json.dumps(stack_file_schema(), indent=2))

@@ -126,7 +126,8 @@ def test_bad_flags_get_the_scripts_messages_and_exit_2(
     fake = signed_in(world())
     code, _, err = init("--stack", "prod", "--yes", *args)
     assert code == 2
-    assert err.startswith(message), err
+    # The script's words; a flag's missing value is found while the flags are read, so click's usage comes first.
+    assert err.startswith(message) or (err.startswith("Usage: ") and f"\n\n{message}" in err), err
     assert fake.calls() == []  # nothing was asked of Azure
     assert not (project / "Pulumi.prod.yaml").exists()
 
@@ -134,7 +135,7 @@ def test_bad_flags_get_the_scripts_messages_and_exit_2(
 def test_a_flag_at_the_end_without_its_value_is_a_usage_error(project: Path) -> None:
     code, _, err = init("--stack", "prod", "--cloud-sub")
     assert code == 2
-    assert "Option '--cloud-sub' requires an argument" in err
+    assert err.endswith("\n\nError: --cloud-sub requires a subscription ID (got nothing)\n"), err
 
 
 def test_without_a_terminal_and_without_aks_all_it_stops_at_once_instead_of_hanging(

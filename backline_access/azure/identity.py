@@ -22,6 +22,7 @@ from azure.identity import (
     CertificateCredential,
     ClientAssertionCredential,
     ClientSecretCredential,
+    CredentialUnavailableError,
     DefaultAzureCredential,
     ManagedIdentityCredential,
 )
@@ -59,7 +60,8 @@ class SharedCredential:
             try:
                 token = self.inner.get_token(*scopes, **kwargs)
             except Exception as error:  # noqa: BLE001 - whatever a credential raises, it could not sign in
-                raise SignInError(" ".join(scopes), _first_line(error)) from None
+                unavailable = isinstance(error, CredentialUnavailableError)
+                raise SignInError(" ".join(scopes), _first_line(error), unavailable) from None
             self._tokens[scopes] = token
             return token
 

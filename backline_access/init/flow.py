@@ -15,6 +15,7 @@ from ..azure import AzureReadError, SignInError, reader_from_environment, resolv
 from ..config import (
     ConfigError,
     choose_cloud,
+    config_warnings,
     handed_over_from_document,
     load_config,
     login_fix,
@@ -24,7 +25,7 @@ from ..config import (
     stack_file_text,
 )
 from ..deploy import unknown_cloud_problems
-from .onboarding import InitError, InitReads, Present, Request, flag_problems, gather
+from .onboarding import InitError, InitReads, Present, Request, flag_problems, gather, needs_azure
 from .stack_file_edit import StackFile, merge, tenant_conflict, unified_diff, write_atomically
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CREDENTIALS = 0, 1, 2, 3
@@ -81,6 +82,17 @@ def run_init(
         for problem in problems:
             terminal.error(f"Error: {problem}")
         return EXIT_USAGE
+    try:
+        # Before anything else: a name Pulumi refuses, or another project's, is a typo.
+        stack_name = parse_stack_name(stack)
+        project = project_folder(cwd)
+        if project is None:
+            terminal.error(f"Error: no Pulumi.yaml in {cwd} or its parents: run init in the Pulumi project's folder.")
+            return EXIT_USAGE
+        path = project_of(stack_name, cwd) / stack_name.file_name
+    except ConfigError as error:
+        terminal.error(error.render() + "\nNothing was written.")
+        return EXIT_USAGE
     if request.aks_subs and not request.aks_all and not terminal.interactive:
         terminal.error(
             "Error: --aks-sub asks for each cluster, and there is no terminal to ask on. Pass --aks-all to take every "
@@ -90,27 +102,20 @@ def run_init(
     if not dry_run and not yes and not terminal.interactive:
         terminal.error("Error: no terminal to confirm writing the stack file on: pass --yes, or --dry-run to see it.")
         return EXIT_USAGE
-    project = project_folder(cwd)
-    if project is None:
-        terminal.error(f"Error: no Pulumi.yaml in {cwd} or its parents: run init in the Pulumi project's folder.")
-        return EXIT_USAGE
-    try:
-        path = project_of(parse_stack_name(stack), cwd) / parse_stack_name(stack).file_name
-    except ConfigError as error:
-        terminal.error(error.render() + "\nNothing was written.")
-        return EXIT_USAGE
     try:
         original = stack_file_text(path) if path.exists() else None
         stack_file = StackFile(original, path.name)
         present = Present.of(stack_file.config())
         if tenant and present.tenant_id and tenant.lower() != present.tenant_id:
             raise tenant_conflict(stack, present.tenant_id, tenant.lower())  # before any read or question
-        reads, tenant_id = (reader or _reader_from_environment)(environ, present, tenant)
+        reads, tenant_id = _signed_in(reader or _reader_from_environment, environ, present, tenant, request, terminal)
         ask = terminal.ask if terminal.interactive else None
         wanted = gather(request, reads, tenant_id, present, ask, terminal.say)
         merged = merge(stack_file, wanted, stack, header=HEADER.format(stack=stack))
         if merged.changes:
-            load_config(handed_over_from_document(stack_file.document, path))  # as for any stack file
+            access = load_config(handed_over_from_document(stack_file.document, path))  # as for any stack file
+            for warning in config_warnings(access):  # what plan and pulumi preview will say of the file
+                terminal.say(f"Warning: {warning}")
     except ConfigError as error:
         terminal.error(error.render() + "\nNothing was written.")
         return EXIT_USAGE
@@ -162,6 +167,30 @@ class _CredentialsError(Exception):
     pass
 
 
+class _NoCredentialsError(_CredentialsError):
+    """No credentials at all (as opposed to refused ones, or another tenant's)."""
+
+
+def _signed_in(
+    factory: ReaderFactory,
+    environ: Mapping[str, str],
+    present: Present,
+    tenant: str | None,
+    request: Request,
+    terminal: Terminal,
+) -> tuple[InitReads | None, str]:
+    """The read side, or (flags that need no answer from Azure, and a known tenant) None when sign-in fails: the
+    file is then written from the flags alone, and init says what it could not check."""
+    try:
+        return factory(environ, present, tenant)
+    except _NoCredentialsError as error:
+        known_tenant = (tenant or present.tenant_id or "").lower()
+        if needs_azure(request) or not known_tenant:
+            raise
+        terminal.say(f"Azure was not read ({str(error).splitlines()[0]}); the flags need no answer from it.")
+        return None, known_tenant
+
+
 def _reader_from_environment(environ: Mapping[str, str], present: Present, tenant: str | None) -> tuple[InitReads, str]:
     """The read side on the stack's cloud, signed in with the ARM_* variables (else the Azure CLI); the tenant
     is --tenant, else the stack file's, else the credentials'."""
@@ -177,11 +206,12 @@ def _reader_from_environment(environ: Mapping[str, str], present: Present, tenan
         reads.set_deadline(INIT_READ_SECONDS, f"{INIT_READ_SECONDS:.0f} s init's reads may take")
         actual = reads.credentials_tenant()
     except (ValueError, TypeError) as error:
-        raise _CredentialsError(f"cannot sign in ({error}); pass --tenant <tenant id> or set ARM_TENANT_ID") from None
+        raise _NoCredentialsError(f"cannot sign in ({error}); pass --tenant <tenant id> or set ARM_TENANT_ID") from None
     except (AzureReadError, AzureError) as error:
         raise _CredentialsError(f"cannot sign in: {error}\n    fix: {LOGIN_FIX}") from None
     except SignInError as error:
-        raise _CredentialsError(f"cannot sign in: {error.message}\n    fix: {LOGIN_FIX}") from None
+        kind = _NoCredentialsError if error.unavailable else _CredentialsError
+        raise kind(f"cannot sign in: {error.message}\n    fix: {LOGIN_FIX}") from None
     if actual is None:
         raise _CredentialsError("the credentials' token names no tenant; pass --tenant <tenant id>")
     if wanted_tenant and actual != wanted_tenant:

@@ -8,10 +8,18 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ..azure import AssignmentInventory, ClusterInfo, ClusterInventory, RoleAssignmentInfo, unreadable_scopes
+from ..azure import (
+    AssignmentInventory,
+    ClusterInfo,
+    ClusterInventory,
+    GroupInventory,
+    RoleAssignmentInfo,
+    unreadable_scopes,
+)
 from ..config import (
     AKS_RBAC_READER,
     BACKLINE_APP_ID,
+    MANAGEMENT_GROUPS_FIX,
     READER,
     SUBSCRIPTIONS_FIX,
     ClusterId,
@@ -38,6 +46,7 @@ class InitReads(Protocol):
     def subscriptions(self) -> list[str]: ...
     def role_assignments(self, principal_id: str, scopes: Iterable[str]) -> AssignmentInventory: ...
     def clusters_in(self, subscriptions: Iterable[str]) -> ClusterInventory: ...
+    def subscriptions_below(self, groups: Iterable[str]) -> GroupInventory: ...
 
 
 @dataclass(frozen=True)
@@ -154,18 +163,24 @@ Ask = Callable[[str], bool]
 Say = Callable[[str], None]
 
 
-def gather(request: Request, reads: InitReads, tenant_id: str, present: Present, ask: Ask | None, say: Say) -> Wanted:
-    """Everything the stack file must grant. `ask` is None without a terminal (then --aks-all is needed)."""
+def needs_azure(request: Request) -> bool:
+    """Whether the flags ask for something only Azure can answer (clusters to list, access to take over)."""
+    return bool(request.aks_subs and not request.aks_all) or request.from_existing
+
+
+def gather(
+    request: Request, reads: InitReads | None, tenant_id: str, present: Present, ask: Ask | None, say: Say
+) -> Wanted:
+    """Everything the stack file must grant. `ask` is None without a terminal (then --aks-all is needed); `reads`
+    is None when Azure could not be signed in to and the flags need no answer from it (then nothing is checked,
+    and init says what it did not check)."""
     wanted = Wanted(tenant_id, [s.lower() for s in request.cloud_subs], list(request.management_groups))
-    visible = reads.subscriptions() if request.cloud_subs or request.from_existing else []
-    for subscription in wanted.subscriptions:
-        if subscription not in visible:
-            say(
-                f"Warning: --cloud-sub {subscription} is not among the {len(visible)} subscription(s) these "
-                f"credentials see: a typo, or another tenant's? ({SUBSCRIPTIONS_FIX}). Written as asked: the identity "
-                "that runs pulumi up may see more."
-            )
-    if request.from_existing:
+    if reads is None:
+        _say_unchecked(request, say)
+    else:
+        _check_visible(request, reads, say)
+    if request.from_existing and reads is not None:
+        visible = reads.subscriptions()
         taken = _add_existing(wanted, request, reads, visible, say)
         if not taken and not (request.cloud_subs or request.aks_subs or request.management_groups):
             raise InitError(
@@ -175,6 +190,39 @@ def gather(request: Request, reads: InitReads, tenant_id: str, present: Present,
     if request.aks_subs:
         _add_clusters(wanted, request, reads, present, ask, say)
     return wanted
+
+
+def _check_visible(request: Request, reads: InitReads, say: Say) -> None:
+    """Warns about each subscription and management group these credentials cannot see (written as asked)."""
+    named = [("--cloud-sub", s.lower()) for s in request.cloud_subs] + [
+        ("--aks-sub", s.lower()) for s in request.aks_subs
+    ]
+    visible = set(reads.subscriptions()) if named else set()
+    for flag, subscription in dict.fromkeys(named):
+        if subscription not in visible:
+            say(
+                f"Warning: {flag} {subscription} is not among the {len(visible)} subscription(s) these credentials "
+                f"see: a typo, or another tenant's? ({SUBSCRIPTIONS_FIX}). Written as asked: the identity that runs "
+                "pulumi up may see more."
+            )
+    if request.management_groups:
+        unread = reads.subscriptions_below(dict.fromkeys(request.management_groups)).failures
+        for group in unread:
+            say(
+                f"Warning: --management-group {group} cannot be read with these credentials: not found (a typo, or "
+                f"a display name instead of the id? {MANAGEMENT_GROUPS_FIX}), or no Reader there. Written as asked: "
+                "the identity that runs pulumi up may see more."
+            )
+
+
+def _say_unchecked(request: Request, say: Say) -> None:
+    unchecked = [f"--cloud-sub {s}" for s in request.cloud_subs] + [f"--aks-sub {s}" for s in request.aks_subs]
+    unchecked += [f"--management-group {g}" for g in request.management_groups]
+    say(
+        "Not checked (Azure was not read): that these exist and the credentials see them: "
+        + ", ".join(unchecked)
+        + ". pulumi preview checks them; or sign in (az login) and run init again."
+    )
 
 
 def _add_existing(wanted: Wanted, request: Request, reads: InitReads, visible: list[str], say: Say) -> int:
@@ -212,10 +260,10 @@ def _add_existing(wanted: Wanted, request: Request, reads: InitReads, visible: l
 
 
 def _add_clusters(
-    wanted: Wanted, request: Request, reads: InitReads, present: Present, ask: Ask | None, say: Say
+    wanted: Wanted, request: Request, reads: InitReads | None, present: Present, ask: Ask | None, say: Say
 ) -> None:
     subscriptions = list(dict.fromkeys(s.lower() for s in request.aks_subs))
-    if request.aks_all:
+    if request.aks_all or reads is None:
         wanted.every_cluster += subscriptions
         return
     inventory = reads.clusters_in(subscriptions)

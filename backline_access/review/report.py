@@ -122,7 +122,7 @@ def render_text(document: dict[str, Any], width: int = 80) -> str:
     assignments = document["assignments"]
     planned = f"stack {document['stack']}, " if document.get("stack") else ""
     lines = [
-        f"Offline plan of {planned}tenant {document['tenantId']}",
+        *_wrapped(f"Offline plan of {planned}tenant {document['tenantId']}", width),
         "(Pulumi's mock engine: no credentials, no network, nothing changed)",
         "",
         f"Backline's application: {document['applicationId']}",

@@ -17,10 +17,13 @@ from ..azure import AssignmentInventory, AzureReadError, ClusterState, RoleAssig
 from ..config import (
     AKS_RBAC_READER,
     BACKLINE_APP_ID,
+    MANAGEMENT_GROUPS_FIX,
     READER,
+    SUBSCRIPTIONS_FIX,
     Cloud,
     ClusterId,
     Role,
+    clusters_fix,
     login_fix,
     management_group_of,
     management_group_scope,
@@ -103,8 +106,24 @@ def _access_checks(
     checks += [_reader_check(management_group_scope(g), object_id, inventory, az) for g in scopes.management_groups]
     states = reader.read_clusters(scopes.clusters) if scopes.clusters else []
     for state in states:
-        checks += [_cluster_role_check(state.cluster, object_id, inventory, az), _azure_rbac_check(state, az)]
+        role = _cluster_role_check(state.cluster, object_id, inventory, az)
+        if state.failure is None and state.found is None and role.status != "pass":
+            role = _cluster_not_found(AKS_RBAC_READER.name, state.cluster, az, role.query)
+        checks += [role, _azure_rbac_check(state, az)]
     return checks
+
+
+def _cluster_not_found(check: str, cluster: ClusterId, az: str, query: str | None) -> Check:
+    """A cluster Azure does not have: no grant can fix that, a corrected name can."""
+    return Check(
+        check,
+        cluster.resource_id,
+        "fail",
+        f"{NOT_FOUND}no cluster {cluster.name} in resource group {cluster.resource_group} (a typo, or a display "
+        "name instead of the name?)",
+        f"{az}{clusters_fix(cluster.subscription_id)} lists the subscription's clusters; correct the stack config",
+        query,
+    )
 
 
 def _sign_in_check(plan: AccessPlan, cloud: Cloud, error: SignInError) -> Check:
@@ -234,7 +253,8 @@ def _reader_check(scope: str, object_id: str, inventory: AssignmentInventory, az
     """Reader at a subscription or a management group (each is its own listing scope)."""
     query = f'{az}az role assignment list --assignee {object_id} --scope {scope} --query "[].roleDefinitionName" -o tsv'
     if scope in inventory.failures:
-        return _unreadable("Reader", scope, inventory.failures[scope].describe(), query)
+        failure = inventory.failures[scope]
+        return _unreadable("Reader", scope, failure.describe(), query, failure.status, az)
     return _role_check(READER, scope, inventory.assignments.get(scope, []), az, query)
 
 
@@ -243,7 +263,8 @@ def _cluster_role_check(cluster: ClusterId, object_id: str, inventory: Assignmen
     query = f'{az}az role assignment list --scope {scope} --assignee {object_id} --query "[].roleDefinitionName" -o tsv'
     listed_at = subscription_scope(cluster.subscription_id)
     if listed_at in inventory.failures:
-        return _unreadable(AKS_RBAC_READER.name, scope, inventory.failures[listed_at].describe(), query)
+        failure = inventory.failures[listed_at]
+        return _unreadable(AKS_RBAC_READER.name, scope, failure.describe(), query, failure.status, az)
     return _role_check(AKS_RBAC_READER, scope, inventory.assignments.get(listed_at, []), az, query)
 
 
@@ -274,7 +295,7 @@ def _azure_rbac_check(state: ClusterState, az: str) -> Check:
     if state.failure is not None:
         return _unreadable(check, cluster.resource_id, state.failure.describe(), query)
     if state.found is None:
-        return Check(check, cluster.resource_id, "fail", "the cluster was not found", None, query)
+        return _cluster_not_found(check, cluster, az, query)
     if not state.found.azure_rbac:
         return Check(
             check,
@@ -287,7 +308,19 @@ def _azure_rbac_check(state: ClusterState, az: str) -> Check:
     return Check(check, cluster.resource_id, "pass", "aadProfile.enableAzureRBAC is true")
 
 
-def _unreadable(check: str, scope: str, why: str, query: str) -> Check:
+def _unreadable(check: str, scope: str, why: str, query: str, status: int = 0, az: str = "") -> Check:
+    if status == 404:
+        group = management_group_of(scope)
+        listing = MANAGEMENT_GROUPS_FIX if group is not None else SUBSCRIPTIONS_FIX
+        kind = f"management group {group}" if group is not None else f"subscription {scope.split('/')[2]}"
+        return Check(
+            check,
+            scope,
+            "fail",
+            f"{NOT_FOUND}Azure has no {kind} (a typo, or a display name instead of the id?) ({why})",
+            f"{az}{listing} lists them; correct the stack config",
+            query,
+        )
     return Check(
         check,
         scope,
@@ -314,6 +347,7 @@ def _covers(assignment_scope: str, scope: str) -> bool:
 # --- rounds ----------------------------------------------------------------------------------------
 
 _ROLE_CHECKS = (READER.name, AKS_RBAC_READER.name)
+NOT_FOUND = "not found: "
 
 
 def _pending_if_missing(check: Check) -> Check:
@@ -323,7 +357,11 @@ def _pending_if_missing(check: Check) -> Check:
 
 
 def _retryable(checks: Sequence[Check]) -> bool:
-    return any(c.status in ("fail", "pending") and c.check in _ROLE_CHECKS for c in checks)
+    """A missing grant may still propagate; a scope Azure does not have will not appear by waiting."""
+    return any(
+        c.status in ("fail", "pending") and c.check in _ROLE_CHECKS and not c.evidence.startswith(NOT_FOUND)
+        for c in checks
+    )
 
 
 def _not_passing(checks: Sequence[Check]) -> Scopes:

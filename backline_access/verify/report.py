@@ -42,7 +42,7 @@ def render_text(checks: Sequence[Check], heading: str | None = None, interrupted
     """One block per check: status and check first, then its scope, evidence and (unless it passes) the fix and
     the command that shows it, indented; prose wrapped at `width` between words, ids and commands never broken."""
     counts = summary(checks)
-    lines = [f"Backline access checks: {heading}"] if heading else []
+    lines = _wrap(f"Backline access checks: {heading}", width, "") if heading else []
     if interrupted:
         lines += _wrap(INTERRUPTED, width, "")
     if lines:
