@@ -401,3 +401,63 @@ def test_azure_identitys_own_log_line_is_not_printed_before_ours(
     assert done.returncode == 3, done.stderr
     assert "get_token failed" not in done.stderr and "WARNING" not in done.stderr
     assert "AADSTS7000215" in done.stdout + done.stderr
+
+
+# --- the README -------------------------------------------------------------------------------------------------
+
+
+def test_every_backline_access_command_and_flag_the_readme_shows_exists() -> None:
+    """The From-zero steps and every other example: a command or flag that does not exist fails here."""
+    import re
+
+    import typer
+
+    group = typer.main.get_command(app)
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    from_zero = readme.split("## From zero")[1].split("\n## ")[0]
+    assert all(step in from_zero for step in ("pulumi login", "pulumi stack init", "az login --tenant", "pulumi up"))
+    calls = re.findall(r"backline-access (\w+)((?: +--?[\w-]+(?: +(?!--)[^\s`|&>#]+)?)*)", readme)
+    assert {command for command, _ in calls} >= {"plan", "verify", "init", "schema"}
+    for command, arguments in calls:
+        if command not in getattr(group, "commands", {}):
+            assert command in ("access", "is", "on", "does"), f"backline-access {command} is no command"
+            continue
+        known = {option for param in group.commands[command].params for option in param.opts} | {"-h"}  # type: ignore[attr-defined]
+        used = set(re.findall(r"(?:^|\s)(--?[\w-]+)", arguments))
+        assert used <= known, f"backline-access {command}: {used - known}"
+
+
+# --- small messages ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            f"config:\n  backline-access:tenantId: {TENANT}\n  backline-access:subscriptions:\n",
+            "subscriptions: is empty",
+        ),
+        (f"config:\n\tbackline-access:tenantId: {TENANT}\n", ":2: has a tab; YAML forbids tabs for indentation"),
+        (
+            f"config:\n  backline-access:tenantId: {TENANT}\n  backline-access:aks:\n    - subscription: {SUB_A}\n"
+            f"      clusters: ['https://portal.azure.com/#@contoso.onmicrosoft.com/resource/subscriptions/{SUB_A}"
+            "/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/aks1/overview']\n",
+            f"is a portal URL, not a resource id; the id it contains is /subscriptions/{SUB_A}/resourceGroups/rg/",
+        ),
+    ],
+    ids=["empty list", "tab", "portal URL"],
+)
+def test_small_mistakes_get_plain_messages(stack_file: Callable[[str], Path], text: str, expected: str) -> None:
+    code, _, err = run("plan", "--config", str(stack_file(text)))
+    assert code == 2
+    assert expected in err and "'None'" not in err and "Traceback" not in err
+
+
+def test_the_tenant_id_listed_as_a_subscription_is_a_warning(stack_file: Callable[[str], Path]) -> None:
+    text = f"config:\n  backline-access:tenantId: {TENANT}\n  backline-access:subscriptions: [{SUB_A}, {TENANT}]\n"
+    code, out, _ = run("plan", "--config", str(stack_file(text)), "--format", "json")
+    assert code == 0
+    assert [w for w in json.loads(out)["warnings"] if "is the tenant id" in w] == [
+        f"subscriptions[1]: {TENANT} is the tenant id, not a subscription's (a copy slip?); the subscriptions: "
+        'az account list --query "[].id" -o tsv'
+    ]

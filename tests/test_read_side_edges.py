@@ -333,7 +333,8 @@ def test_a_stalled_connection_ends_within_the_read_timeout_and_its_check_is_unkn
     start = time.monotonic()
     with reads.deadline(5, "5 s this test allows"):
         checks = verify(plan(), reads, cloud)
-    assert time.monotonic() - start < 8
+    # The deadline holds: no backoff sleeps past it (azure-core checks its timeout only after sleeping).
+    assert time.monotonic() - start < 6.5
     readers = [c for c in checks if c.check == "Reader"]
     assert readers and all(c.status == "unknown" for c in readers)
 

@@ -94,7 +94,19 @@ class ReadRetryPolicy(RetryPolicy):  # type: ignore[type-arg]
     def configure_retries(self, options: dict[str, Any]) -> dict[str, Any]:
         settings = super().configure_retries(options)
         settings[SERVER_ERROR_ATTEMPTS] = options.pop(SERVER_ERROR_ATTEMPTS, None)
+        settings[DEADLINE] = options.pop(DEADLINE, None)
         return settings
+
+    def _sleep_backoff(self, settings: dict[str, Any], transport: Any) -> None:
+        """The backoff, cut to what the deadline has left: azure-core checks its `timeout` only after the sleep,
+        so an uncut backoff could end a read seconds past its deadline."""
+        backoff = self.get_backoff_time(settings)
+        deadline: Deadline | None = settings.get(DEADLINE)
+        remaining = deadline.remaining() if deadline else None
+        if remaining is not None:
+            backoff = min(backoff, max(0.0, remaining))
+        if backoff > 0:
+            transport.sleep(backoff)
 
     def is_retry(self, settings: dict[str, Any], response: PipelineResponse[Any, Any]) -> bool:
         status = response.http_response.status_code
@@ -259,6 +271,7 @@ class AzureHttp:
             if remaining <= 0:
                 raise AzureReadError(AzureFailure(scope, 0, "DeadlineExceeded", self._out_of_time()))
             options["timeout"] = remaining  # azure-core's bound on the request and its retries together
+            options[DEADLINE] = self.deadline
         try:
             response = self._client.send_request(request, **options)
         except ClientAuthenticationError as error:

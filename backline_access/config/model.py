@@ -7,6 +7,7 @@ the raw data too, so one run reports everything wrong at once.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Collection, Mapping
 from typing import Annotated, Any, Literal
 
@@ -124,11 +125,24 @@ class _Model(BaseModel):
     )
 
 
+# An AKS resource id inside a longer text: a portal URL (…/#@tenant/resource/subscriptions/…/overview).
+_CLUSTER_ID_INSIDE = re.compile(
+    r"/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.ContainerService/managedClusters/[^/?#]+", re.I
+)
+
+
 def _cluster_from_resource_id(value: Any) -> Any:
     """A cluster may be written as its full resource id; turn that into the mapping form."""
     if not isinstance(value, str):
         return value
     parsed = parse_cluster_resource_id(value)
+    inside = _CLUSTER_ID_INSIDE.search(value) if parsed is None else None
+    if inside is not None:
+        raise PydanticCustomError(
+            "cluster_portal_url",
+            "is a portal URL, not a resource id; the id it contains is {resource_id}",
+            {"resource_id": inside.group(0), "fix": f"write the cluster as {inside.group(0)}"},
+        )
     if parsed is None:
         raise PydanticCustomError(
             "cluster_id",
@@ -359,12 +373,25 @@ def _with_stack_key_names(details: list[Any]) -> list[Any]:
 def config_warnings(config: AccessConfig, below_groups: Collection[str] | None = None) -> list[str]:
     """`below_groups`: the subscriptions below the config's management groups (their Reader covers them), or
     None when not known (an offline plan)."""
-    return _placeholder_warnings(config) + _aks_without_reader_warnings(config, below_groups)
+    return (
+        _placeholder_warnings(config)
+        + _tenant_as_subscription_warnings(config)
+        + _aks_without_reader_warnings(config, below_groups)
+    )
 
 
 def _is_placeholder(guid: str) -> bool:
     """`00000000-0000-...`, `11111111-1111-...`: the example stack's ids, never a real tenant's."""
     return len(set(guid.replace("-", ""))) == 1
+
+
+def _tenant_as_subscription_warnings(config: AccessConfig) -> list[str]:
+    listed = [index for index, subscription in enumerate(config.subscriptions) if subscription == config.tenant_id]
+    return [
+        f"subscriptions[{index}]: {config.tenant_id} is the tenant id, not a subscription's (a copy slip?); "
+        f'the subscriptions: az account list --query "[].id" -o tsv'
+        for index in listed
+    ]
 
 
 def _placeholder_warnings(config: AccessConfig) -> list[str]:
@@ -436,10 +463,13 @@ def _problem_from(detail: Any, raw: Mapping[str, Any]) -> Problem:
     if kind == "extra_forbidden":
         return Problem(path, _unknown_key_message(loc), value=detail["input"])
     message = _PLAIN_MESSAGES.get(kind) or _soften(detail["msg"])
-    if kind == "list_type" and isinstance(detail["input"], str):
+    if kind == "list_type" and detail["input"] in ("", None):
+        message = "is empty: give at least one value as a YAML list, or delete the key"
+    elif kind == "list_type" and isinstance(detail["input"], str):
         message = _list_form_hint(loc, detail["input"])
     fix = context.get("fix") or _fix_for(loc, raw)
-    shows_value = kind != "missing" and not isinstance(detail["input"], dict)  # a mapping says nothing new
+    # A mapping says nothing new, and neither does an empty value.
+    shows_value = kind != "missing" and not isinstance(detail["input"], dict) and detail["input"] not in ("", None)
     return Problem(path, message, fix, detail["input"]) if shows_value else Problem(path, message, fix)
 
 

@@ -140,7 +140,7 @@ def _parse_yaml(path: Path, text: str) -> dict[str, Any]:
     except DuplicateKeyError as error:
         raise ConfigError([_duplicate_key_problem(path, text, error)], heading="Invalid stack file") from None
     except YAMLError as error:
-        raise ConfigError([Problem(str(path), f"is not valid YAML: {error}")], heading="Invalid stack file") from None
+        raise ConfigError([_yaml_problem(path, text, error)], heading="Invalid stack file") from None
     if document is None:
         return {}
     if not isinstance(document, dict):
@@ -185,6 +185,20 @@ def _as_text(path: Path, data: bytes) -> str:
         ) from None
 
 
+def _yaml_problem(path: Path, text: str, error: YAMLError) -> Problem:
+    mark = getattr(error, "problem_mark", None)
+    line = mark.line if mark is not None else None
+    if line is not None and "\t" in (text.splitlines() or [""])[min(line, len(text.splitlines()) - 1)]:
+        return Problem(
+            f"{path}:{line + 1}",
+            "has a tab; YAML forbids tabs for indentation",
+            "indent with spaces (two per level, as in Pulumi.dev.yaml)",
+        )
+    where = f"{path}:{line + 1}" if line is not None else str(path)
+    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+    return Problem(where, f"is not valid YAML: {problem}")
+
+
 def _duplicate_key_problem(path: Path, text: str, error: DuplicateKeyError) -> Problem:
     match = re.search(r'duplicate key "([^"]*)"', error.problem or "")
     key = match.group(1) if match else "?"
@@ -206,6 +220,8 @@ def _namespaced(key: str) -> str:
 
 
 def _as_cli_string(value: Any) -> str:
+    if value is None:  # `key:` with nothing after it
+        return ""
     if isinstance(value, str):
         return value
     if isinstance(value, bool):
