@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
 import os
+import shutil
 import sys
+from collections.abc import Callable
 from enum import StrEnum
 from importlib.metadata import version as package_version
 from pathlib import Path
@@ -136,6 +139,13 @@ def _chosen_stack(stack: str | None, config: Path | None, command: str) -> tuple
     return stack_file(chosen, Path.cwd(), command), chosen.name, chosen.given
 
 
+def _text_width(output: Path | None) -> int:
+    """80 columns in files and CI logs; a terminal's own width (60 to 120) when text goes to one."""
+    if output is not None or not sys.stdout.isatty():
+        return 80
+    return max(60, min(120, shutil.get_terminal_size((80, 24)).columns))
+
+
 def _emit(text: str, output: Path | None) -> None:
     if output is None:
         typer.echo(text)
@@ -175,11 +185,11 @@ def plan(
     except pulumi.RunError as error:
         typer.echo(f"Error: {error}", err=True)
         raise typer.Exit(EXIT_FAILED) from None
-    renderers = {
+    renderers: dict[Format, Callable[[dict[str, Any]], str]] = {
         Format.json: lambda d: json.dumps(d, indent=2),
         Format.markdown: render_markdown,
         Format.az: render_az,
-        Format.text: render_text,
+        Format.text: functools.partial(render_text, width=_text_width(output)),
     }
     _emit(renderers[Format(output_format)](document).rstrip("\n"), output)
 
@@ -249,7 +259,7 @@ def verify(
     progress = Progress()
     budget = wait + VERIFY_READ_SECONDS
     renderers = {VerifyFormat.json: render_json, VerifyFormat.junit: render_junit}
-    render = renderers.get(VerifyFormat(output_format), render_checks)
+    render = renderers.get(VerifyFormat(output_format), functools.partial(render_checks, width=_text_width(output)))
     heading = f"stack {label}, tenant {access.tenant_id}"
     try:
         with reader.deadline(budget, f"{budget:.0f} s this verify may take (--wait plus {VERIFY_READ_SECONDS:.0f} s)"):
