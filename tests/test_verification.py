@@ -192,3 +192,51 @@ def test_documents_leave_out_the_query(status: str) -> None:
         "evidence": "why",
         "fix": "fix",
     }
+
+
+# --- test strength: ways verify could say pass wrongly, or lose what it could not see ---------------------------
+
+
+def test_an_assignment_below_the_checked_scope_does_not_cover_it(serve: Serve) -> None:
+    """Reader on one resource group is not Reader on its subscription (the listing returns assignments below the
+    scope too)."""
+    world = onboarded()
+    world.assignments = [a for a in world.assignments if a.name != "r-b"]
+    world.assignments.append(Assignment("rg-only", f"/subscriptions/{SUB_B}/resourceGroups/rg-x", role(READER), SP))
+    reader, cloud = signed_in(serve(world))
+    check = by_key(verify(plan(), reader, cloud))[("Reader", f"/subscriptions/{SUB_B}")]
+    assert check.status == "fail"
+
+
+def test_a_scope_covers_only_below_a_slash_boundary(serve: Serve) -> None:
+    """AKS RBAC Reader on resource group rg-pro does not cover a cluster in rg-prod (a text prefix would)."""
+    world = onboarded()
+    world.assignments = [a for a in world.assignments if a.name not in ("k-prod", "k-rg")]
+    world.assignments.append(
+        Assignment("k-near", f"/subscriptions/{SUB_A}/resourceGroups/rg-pro", role(AKS_READER), SP)
+    )
+    reader, cloud = signed_in(serve(world))
+    checks = by_key(verify(plan(), reader, cloud))
+    for cluster in (PROD, LEGACY):
+        assert checks[("Azure Kubernetes Service RBAC Reader", cluster.id)].status == "fail"
+
+
+def test_unknown_stays_unknown_through_the_rounds_of_waiting(serve: Serve) -> None:
+    """A scope the verifier cannot read ends as unknown, not pending or fail, while another grant propagates."""
+    world = onboarded()
+    next(a for a in world.assignments if a.name == "r-a").visible_after_reads = 3
+    fake = serve(world)
+    fake.forbid(f"/subscriptions/{SUB_B}")
+    reader, cloud = signed_in(fake)
+    rounds: list[str] = []
+    checks = verify_until(
+        plan(),
+        reader,
+        cloud,
+        wait_seconds=5,
+        on_round=lambda c, _: rounds.append(by_key(c)[("Reader", f"/subscriptions/{SUB_B}")].status),
+        first_pause=0.01,
+    )
+    assert len(rounds) >= 2 and set(rounds) == {"unknown"}
+    assert by_key(checks)[("Reader", f"/subscriptions/{SUB_B}")].status == "unknown"
+    assert by_key(checks)[("Reader", f"/subscriptions/{SUB_A}")].status == "pass"
