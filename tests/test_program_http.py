@@ -291,7 +291,7 @@ def test_after_an_update_the_checks_run_once_and_pass(fake: FakeAzureServer) -> 
     run = run_offline(config((SUB_A, "rg-prod", "aks-prod")), azure=ProviderOfFake(fake))
     verification = run.outputs["verification"]
     assert {k: verification[k] for k in ("pass", "pending", "fail", "unknown")} == {
-        "pass": 6,
+        "pass": 7,  # six grants and checks, and least privilege: nothing beyond them
         "pending": 0,
         "fail": 0,
         "unknown": 0,
@@ -411,7 +411,7 @@ def test_a_management_group_gets_reader_and_subscription_ids_list_every_subscrip
     # adoption lists the subscription and the group once each; the post-deploy checks the same again
     assert listed == sorted([GROUP_SCOPE, f"/subscriptions/{SUB_A}"] * 2)
     verification = run.outputs["verification"]
-    assert (verification["pass"], verification["fail"], verification["pending"]) == (4, 0, 0)
+    assert (verification["pass"], verification["fail"], verification["pending"]) == (5, 0, 0)
 
 
 def test_a_group_only_config_grants_at_the_group_and_names_no_provider_subscription(grouped: FakeAzureServer) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from fake_azure import BACKLINE_APP_ID, Assignment, Cluster, FakeAzureServer
+from fake_azure import BACKLINE_APP_ID, Assignment, Cluster, FakeAzureServer, RoleDefinition
 from fake_azure import Estate as FakeEstate
 
 from backline_access.azure import EstateReader, reader_from_environment, reader_from_provider_token, resolve_cloud
@@ -71,8 +71,11 @@ def test_an_onboarded_tenant_passes_every_check_in_calls_by_subscription(serve: 
     fake = serve(onboarded())
     reader, cloud = signed_in(fake)
     checks = verify(plan(), reader, cloud)
-    assert summary(checks) == {"pass": 8, "pending": 0, "fail": 0, "unknown": 0}
+    # The legacy cluster's AKS RBAC Reader comes from its resource group: more than the stack grants (a warning).
+    assert summary(checks) == {"pass": 8, "pending": 0, "fail": 0, "unknown": 0, "warn": 1}
     found = by_key(checks)
+    warning = found[("least privilege", f"/subscriptions/{SUB_A}/resourceGroups/rg-prod")]
+    assert warning.evidence.startswith("Azure Kubernetes Service RBAC Reader here is more than this stack grants")
     assert found[("service principal", f"app {BACKLINE_APP_ID}")].evidence == f"object id {SP}"
     legacy_role = found[("Azure Kubernetes Service RBAC Reader", LEGACY.id)]
     assert legacy_role.evidence == f"inherited from /subscriptions/{SUB_A}/resourceGroups/rg-prod (assignment k-rg)"
@@ -168,7 +171,7 @@ def test_waiting_sees_an_assignment_that_propagates_and_rechecks_only_what_did_n
         on_round=lambda c, _: rounds.append(summary(c)["fail"]),
         first_pause=0.01,
     )
-    assert summary(checks)["pass"] == 8
+    assert summary(checks)["pass"] == 8 and summary(checks)["warn"] == 1
     assert rounds == [1, 1]
     listed = [r.path.split("/")[2] for r in fake.calls("GET", "roleAssignments")]
     assert listed[2:] == [SUB_B, SUB_B]  # the first round read both subscriptions; the rest only the failing one
@@ -240,3 +243,86 @@ def test_unknown_stays_unknown_through_the_rounds_of_waiting(serve: Serve) -> No
     assert len(rounds) >= 2 and set(rounds) == {"unknown"}
     assert by_key(checks)[("Reader", f"/subscriptions/{SUB_B}")].status == "unknown"
     assert by_key(checks)[("Reader", f"/subscriptions/{SUB_A}")].status == "pass"
+
+
+# --- least privilege: Azure roles beyond read ----------------------------------------------------------------
+
+
+CONTRIBUTOR = "b24988ac-6180-42a0-ab88-20f7382dd24c"
+CUSTOM_READ = "5d1c9e2a-0000-4000-8000-00000000c0de"
+
+
+def least(checks: list[Check]) -> list[Check]:
+    return [c for c in checks if c.check == "least privilege"]
+
+
+def test_an_onboarded_tenant_with_nothing_extra_passes_least_privilege_from_the_same_listings(serve: Serve) -> None:
+    world = onboarded()
+    world.assignments = [a for a in world.assignments if a.name != "k-rg"]
+    world.assignments.append(Assignment("k-legacy", LEGACY.id, role(AKS_READER), SP))
+    fake = serve(world)
+    reader, cloud = signed_in(fake)
+    [check] = least(verify(plan(), reader, cloud))
+    assert check.status == "pass" and "only Reader and Azure Kubernetes Service RBAC Reader" in check.evidence
+    assert len(fake.calls("GET", "roleAssignments")) == 2 and fake.role_definition_reads == []  # no extra call
+
+
+def test_contributor_at_a_subscription_fails_with_the_delete_command(serve: Serve) -> None:
+    world = onboarded()
+    world.assignments.append(Assignment("contrib", f"/subscriptions/{SUB_B}", role(CONTRIBUTOR), SP))
+    world.assignments.append(Assignment("contrib-2", f"/subscriptions/{SUB_A}", role(CONTRIBUTOR), SP))
+    fake = serve(world)
+    reader, cloud = signed_in(fake)
+    failing = [c for c in least(verify(plan(), reader, cloud)) if c.status == "fail"]
+    assert [c.scope for c in failing] == [f"/subscriptions/{SUB_A}", f"/subscriptions/{SUB_B}"]
+    assert "role 'Contributor' (assignment contrib-2) allows more than reading: *" in failing[0].evidence
+    assert failing[1].fix == (
+        f"az cloud set --name FakeAzure && az role assignment delete --ids /subscriptions/{SUB_B}"
+        "/providers/Microsoft.Authorization/roleAssignments/contrib"
+    )
+    assert fake.role_definition_reads == [CONTRIBUTOR]  # one GET per distinct role
+
+
+def test_a_custom_role_that_only_reads_warns(serve: Serve) -> None:
+    world = onboarded()
+    world.role_definitions[CUSTOM_READ] = RoleDefinition(CUSTOM_READ, "Inventory reader", ["*/read"], custom=True,
+                                                         data_actions=["Microsoft.Storage/*/read"])  # fmt: skip
+    world.assignments.append(Assignment("custom", f"/subscriptions/{SUB_B}", role(CUSTOM_READ), SP))
+    reader, cloud = signed_in(serve(world))
+    [check] = [c for c in least(verify(plan(), reader, cloud)) if c.scope == f"/subscriptions/{SUB_B}"]
+    assert check.status == "warn"
+    assert check.evidence.startswith("role 'Inventory reader' (assignment custom) only reads, but is more than")
+
+
+def test_reader_inherited_from_the_tenant_root_group_warns_as_more_than_asked(serve: Serve) -> None:
+    world = onboarded()
+    world.management_groups = {TENANT: [SUB_A, SUB_B]}
+    world.assignments.append(
+        Assignment("root-reader", f"/providers/Microsoft.Management/managementGroups/{TENANT}", role(READER), SP)
+    )
+    reader, cloud = signed_in(serve(world))
+    warned = [c for c in least(verify(plan(), reader, cloud)) if "root-reader" in c.evidence]
+    assert [c.status for c in warned] == ["warn"]
+    assert warned[0].evidence.startswith("Reader here is more than this stack grants")
+
+
+def test_a_role_whose_definition_cannot_be_read_is_unknown_never_pass(serve: Serve) -> None:
+    world = onboarded()
+    world.assignments.append(Assignment("mystery", f"/subscriptions/{SUB_B}", role(CUSTOM_READ), SP))
+    reader, cloud = signed_in(serve(world))
+    [check] = [c for c in least(verify(plan(), reader, cloud)) if "mystery" in c.evidence]
+    assert check.status == "unknown" and "could not be read" in check.evidence
+
+
+def test_not_actions_are_subtracted_and_data_actions_count() -> None:
+    from backline_access.azure import RoleDefinitionInfo
+    from backline_access.verify.least_privilege import not_read_only
+
+    assert not_read_only(RoleDefinitionInfo("g", "r", ("*/read", "Microsoft.Web/sites/write"),
+                                            ("Microsoft.Web/sites/write",))) == []  # fmt: skip
+    assert not_read_only(RoleDefinitionInfo("g", "r", ("*/read",), data_actions=("Microsoft.Storage/*/delete",))) == [
+        "Microsoft.Storage/*/delete"
+    ]
+    assert not_read_only(RoleDefinitionInfo("g", "r", ("Microsoft.Compute/virtualMachines/start/action",))) == [
+        "Microsoft.Compute/virtualMachines/start/action"
+    ]

@@ -22,6 +22,7 @@ from .model import (
     GroupInventory,
     GroupReads,
     RoleAssignmentInfo,
+    RoleDefinitionInfo,
 )
 from .reads import EstateReader
 from .transport import AzureHttp, ReadRetryPolicy
@@ -39,6 +40,7 @@ __all__ = [
     "GroupInventory",
     "GroupReads",
     "RoleAssignmentInfo",
+    "RoleDefinitionInfo",
     "SignInError",
     "reader_for",
     "reader_from_environment",

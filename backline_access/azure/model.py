@@ -47,6 +47,18 @@ class RoleAssignmentInfo:
         return self.role_definition_id.rstrip("/").rsplit("/", 1)[-1].lower()
 
 
+@dataclass(frozen=True)
+class RoleDefinitionInfo:
+    """A role's name and what it allows (the union of its permission blocks)."""
+
+    guid: str
+    role_name: str
+    actions: tuple[str, ...] = ()
+    not_actions: tuple[str, ...] = ()
+    data_actions: tuple[str, ...] = ()
+    not_data_actions: tuple[str, ...] = ()
+
+
 @dataclass
 class ClusterInventory:
     """The clusters of some subscriptions, and the subscriptions whose clusters could not be listed. A

@@ -15,7 +15,15 @@ from typing import Any
 from ..config import ClusterId, management_group_scope, parse_cluster_resource_id
 from .errors import AzureFailure, AzureReadError
 from .identity import token_claim
-from .model import AssignmentInventory, ClusterInfo, ClusterInventory, ClusterState, GroupInventory, RoleAssignmentInfo
+from .model import (
+    AssignmentInventory,
+    ClusterInfo,
+    ClusterInventory,
+    ClusterState,
+    GroupInventory,
+    RoleAssignmentInfo,
+    RoleDefinitionInfo,
+)
 from .transport import MAX_PAGES, AzureHttp
 
 _log = logging.getLogger(__name__)
@@ -139,6 +147,11 @@ class EstateReader:
         return inventory
 
     # --- clusters -------------------------------------------------------------------------------
+
+    def role_definition(self, role_definition_id: str) -> RoleDefinitionInfo:
+        """GET the role definition an assignment names (its roleDefinitionId is the definition's path)."""
+        found = self.arm.get(role_definition_id, {"api-version": ROLE_ASSIGNMENTS_API})
+        return role_definition_info(found)
 
     def cluster(self, cluster: ClusterId) -> ClusterInfo:
         """One named cluster (raises AzureReadError when it cannot be read)."""
@@ -292,6 +305,23 @@ def descendant_subscriptions(items: Iterable[dict[str, Any]]) -> list[str]:
 def _cluster_id(resource_id: str) -> ClusterId | None:
     parsed = parse_cluster_resource_id(resource_id)
     return ClusterId.of(parsed.subscription, parsed.resource_group, parsed.name) if parsed else None
+
+
+def role_definition_info(item: dict[str, Any]) -> RoleDefinitionInfo:
+    properties = item.get("properties") or {}
+    blocks = properties.get("permissions") or []
+
+    def union(key: str) -> tuple[str, ...]:
+        return tuple(str(entry) for block in blocks for entry in (block.get(key) or []))
+
+    return RoleDefinitionInfo(
+        str(item.get("name", "")).lower(),
+        str(properties.get("roleName", "")),
+        union("actions"),
+        union("notActions"),
+        union("dataActions"),
+        union("notDataActions"),
+    )
 
 
 def cluster_row(row: dict[str, Any]) -> ClusterInfo | None:

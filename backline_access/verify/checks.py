@@ -8,12 +8,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, replace
-from typing import Any, Literal, Protocol
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
 
 import pulumi
 
-from ..azure import AssignmentInventory, AzureReadError, ClusterState, RoleAssignmentInfo, SignInError
+from ..azure import (
+    AssignmentInventory,
+    AzureReadError,
+    ClusterState,
+    RoleAssignmentInfo,
+    RoleDefinitionInfo,
+    SignInError,
+)
 from ..config import (
     AKS_RBAC_READER,
     BACKLINE_APP_ID,
@@ -31,22 +38,10 @@ from ..config import (
     subscription_scope,
 )
 from ..plan import AccessPlan
+from .least_privilege import least_privilege_checks
+from .model import STATUSES, Check, Status
 
-Status = Literal["pass", "pending", "fail", "unknown"]
-STATUSES: tuple[Status, ...] = ("pass", "pending", "fail", "unknown")
-
-
-@dataclass(frozen=True)
-class Check:
-    check: str
-    scope: str
-    status: Status
-    evidence: str
-    fix: str | None = None
-    query: str | None = None  # the page's az command that shows a person the same thing
-
-    def as_document(self) -> dict[str, Any]:
-        return {key: value for key, value in asdict(self).items() if key != "query"}
+__all__ = ["STATUSES", "Check", "Status"]
 
 
 class VerificationReads(Protocol):
@@ -54,6 +49,7 @@ class VerificationReads(Protocol):
     def service_principal(self, app_id: str) -> str | None: ...
     def role_assignments(self, principal_id: str, scopes: Iterable[str]) -> AssignmentInventory: ...
     def read_clusters(self, clusters: Sequence[ClusterId]) -> list[ClusterState]: ...
+    def role_definition(self, role_definition_id: str) -> RoleDefinitionInfo: ...
 
 
 @dataclass(frozen=True)
@@ -110,7 +106,13 @@ def _access_checks(
         if state.failure is None and state.found is None and role.status != "pass":
             role = _cluster_not_found(AKS_RBAC_READER.name, state.cluster, az, role.query)
         checks += [role, _azure_rbac_check(state, az)]
+    if scopes == Scopes.of(plan):  # the whole plan's listings: what else Backline holds there
+        checks += least_privilege_checks(plan, inventory, reader, az, lambda: _planned_grants(plan))
     return checks
+
+
+def _planned_grants(plan: AccessPlan) -> set[tuple[str, str]]:
+    return {(assignment.scope.rstrip("/").lower(), assignment.role.guid) for assignment in plan.assignments}
 
 
 def _cluster_not_found(check: str, cluster: ClusterId, az: str, query: str | None) -> Check:

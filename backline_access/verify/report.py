@@ -13,11 +13,12 @@ from xml.etree import ElementTree
 from .checks import Check, summary
 
 VERIFY_REPORT_VERSION = 1
-_STATUS_WORDS = {"pass": "PASS", "pending": "PENDING", "fail": "FAIL", "unknown": "UNKNOWN"}
+_STATUS_WORDS = {"pass": "PASS", "pending": "PENDING", "fail": "FAIL", "unknown": "UNKNOWN", "warn": "WARN"}
 
 
 def ok(checks: Sequence[Check]) -> bool:
-    return all(check.status == "pass" for check in checks)
+    """Everything passes; a warning (more access than the stack grants, read-only) does not fail verify."""
+    return all(check.status in ("pass", "warn") for check in checks)
 
 
 def json_document(checks: Sequence[Check], heading: str | None = None, interrupted: bool = False) -> dict[str, Any]:
@@ -51,12 +52,15 @@ def render_text(checks: Sequence[Check], heading: str | None = None, interrupted
         lines.append(f"{_STATUS_WORDS[check.status]:<8} {check.check}")
         lines.append(f"{_INDENT}{check.scope}")
         lines += _wrap(check.evidence, width, _INDENT)
-        if check.status != "pass":
+        if check.status not in ("pass",):
             if check.fix:
                 lines += _wrap(f"fix: {check.fix}", width, _INDENT, _INDENT + "     ")
             if check.query:
                 lines.append(f"{_INDENT}see it: {check.query}")  # a command: whole, to copy
-    verdict = "all checks pass" if ok(checks) else "not everything passes"
+    warned = any(c.status == "warn" for c in checks)
+    verdict = (
+        ("all checks pass, with warnings" if warned else "all checks pass") if ok(checks) else "not everything passes"
+    )
     if interrupted:
         verdict = "interrupted"
     lines += ["", f"{verdict}: {', '.join(f'{n} {status}' for status, n in counts.items())}"]
@@ -94,7 +98,9 @@ def render_junit(checks: Sequence[Check], heading: str | None = None, interrupte
     )
     for check in checks:
         case = ElementTree.SubElement(suite, "testcase", classname=check.check, name=check.scope)
-        if check.status == "pass":
+        if check.status == "warn":
+            ElementTree.SubElement(case, "system-out").text = f"warning: {check.evidence}"
+        if check.status in ("pass", "warn"):
             continue
         tag = "error" if check.status == "unknown" else "failure"
         detail = ElementTree.SubElement(case, tag, message=check.evidence, type=check.status)
@@ -120,7 +126,7 @@ class Progress:
 
     def __call__(self, checks: list[Check], seconds_left: float) -> None:
         self.last = checks
-        waiting = [c for c in checks if c.status != "pass"]
+        waiting = [c for c in checks if c.status not in ("pass", "warn")]
         headline = f"{len(waiting)} of {len(checks)} checks not passing yet; {seconds_left:.0f} s left to wait"
         if self.live is not None:
             from rich.table import Table

@@ -1,6 +1,6 @@
 """A fake Azure on loopback for the project's tests (and for trying the program or CLI by hand)."""
 
-from .estate import BACKLINE_APP_ID, Assignment, Cluster, Estate
+from .estate import BACKLINE_APP_ID, Assignment, Cluster, Estate, RoleDefinition
 from .server import GITHUB_OIDC_PATH, GITHUB_REQUEST_TOKEN, FakeAzureServer, Request
 
 __all__ = [
@@ -12,4 +12,5 @@ __all__ = [
     "Estate",
     "FakeAzureServer",
     "Request",
+    "RoleDefinition",
 ]

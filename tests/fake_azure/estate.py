@@ -84,6 +84,74 @@ class Assignment:
 
 
 @dataclass
+class RoleDefinition:
+    """A role definition as ARM answers GET .../roleDefinitions/{guid} (api-version 2022-04-01)."""
+
+    guid: str
+    role_name: str
+    actions: list[str]
+    not_actions: list[str] = field(default_factory=list)
+    data_actions: list[str] = field(default_factory=list)
+    not_data_actions: list[str] = field(default_factory=list)
+    custom: bool = False
+
+    def arm(self, scope: str) -> dict[str, Any]:
+        return {
+            "id": f"{scope}/providers/Microsoft.Authorization/roleDefinitions/{self.guid}",
+            "name": self.guid,
+            "type": "Microsoft.Authorization/roleDefinitions",
+            "properties": {
+                "roleName": self.role_name,
+                "type": "CustomRole" if self.custom else "BuiltInRole",
+                "description": "",
+                "assignableScopes": ["/"],
+                "permissions": [
+                    {
+                        "actions": self.actions,
+                        "notActions": self.not_actions,
+                        "dataActions": self.data_actions,
+                        "notDataActions": self.not_data_actions,
+                    }
+                ],
+            },
+        }
+
+
+# Built-in roles with the permissions Azure publishes (Reader and AKS RBAC Reader are checked against
+# ../shared/reference/azure/builtin-roles in test_reference.py).
+BUILT_IN_ROLES = {
+    role.guid: role
+    for role in (
+        RoleDefinition("acdd72a7-3385-48ef-bd42-f606fba81ae7", "Reader", ["*/read"]),
+        RoleDefinition(
+            "7f6c6a51-bcf8-42ba-9220-52d62157d7db",
+            "Azure Kubernetes Service RBAC Reader",
+            [
+                "Microsoft.Authorization/*/read",
+                "Microsoft.Resources/subscriptions/operationresults/read",
+                "Microsoft.Resources/subscriptions/read",
+                "Microsoft.Resources/subscriptions/resourceGroups/read",
+            ],
+            data_actions=[
+                "Microsoft.ContainerService/managedClusters/apps/controllerrevisions/read",
+                "Microsoft.ContainerService/managedClusters/pods/read",
+            ],
+        ),
+        RoleDefinition(
+            "b24988ac-6180-42a0-ab88-20f7382dd24c",
+            "Contributor",
+            ["*"],
+            not_actions=[
+                "Microsoft.Authorization/*/Delete",
+                "Microsoft.Authorization/*/Write",
+                "Microsoft.Authorization/elevateAccess/Action",
+            ],
+        ),
+    )
+}
+
+
+@dataclass
 class Estate:
     tenant: str
     subscriptions: list[str] = field(default_factory=list)
@@ -93,6 +161,7 @@ class Estate:
     assignments: list[Assignment] = field(default_factory=list)
     clients: dict[str, str] = field(default_factory=dict)  # client id -> secret
     federated_clients: list[str] = field(default_factory=list)  # client ids that may sign in with OIDC
+    role_definitions: dict[str, RoleDefinition] = field(default_factory=lambda: dict(BUILT_IN_ROLES))
 
     def groups_above(self, scope: str) -> set[str]:
         """The lower-case scopes of every management group above a subscription's or a group's scope."""

@@ -77,6 +77,7 @@ class FakeAzureServer:
         self.estate = estate
         self.faults = Faults()
         self.requests: list[Request] = []
+        self.role_definition_reads: list[str] = []
         self.page_size = page_size
         self.token_audience: str | None = None  # the metadata's authentication.audiences[0]; default: its URL
         self._lock = threading.Lock()
@@ -212,6 +213,8 @@ class FakeAzureServer:
         self._check_api_version(lower, query)
         if lower == "/providers/microsoft.resourcegraph/resources" and method == "POST":
             return 200, {}, self._resource_graph(body)
+        if "/providers/microsoft.authorization/roledefinitions/" in lower and method == "GET":
+            return 200, {}, self._role_definition(path)
         if "/providers/microsoft.authorization/roleassignments" in lower:
             return self._role_assignments(method, path, query, body)
         if lower.startswith("/providers/microsoft.management/managementgroups/"):
@@ -411,6 +414,18 @@ class FakeAzureServer:
 
         walk(match.group(1))
         return self._page(items, path, query)
+
+    def _role_definition(self, path: str) -> dict[str, Any]:
+        scope, guid = re.split(r"/providers/Microsoft\.Authorization/roleDefinitions/", path, maxsplit=1, flags=re.I)
+        self._check_scope(scope)
+        with self._lock:
+            self.role_definition_reads.append(guid.lower())
+        found = self.estate.role_definitions.get(guid.lower())
+        if found is None:
+            raise AzureError(
+                404, "RoleDefinitionDoesNotExist", f"The specified role definition with ID '{guid}' does not exist."
+            )
+        return found.arm(scope)
 
     def _role_assignments(
         self, method: str, path: str, query: dict[str, str], body: Any
