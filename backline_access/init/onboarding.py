@@ -178,26 +178,25 @@ def gather(
     if reads is None:
         _say_unchecked(request, say)
     else:
-        _check_visible(request, reads, say)
-    if request.from_existing and reads is not None:
-        visible = reads.subscriptions()
-        taken = _add_existing(wanted, request, reads, visible, say)
-        if not taken and not (request.cloud_subs or request.aks_subs or request.management_groups):
-            raise InitError(
-                "--from-existing found no access of Backline's to take over, and no other flag asks for any: "
-                "nothing written. Grant access with --cloud-sub, --aks-sub or --management-group."
-            )
+        visible = reads.subscriptions() if request.cloud_subs or request.aks_subs or request.from_existing else []
+        _check_visible(request, reads, visible, say)
+        if request.from_existing:
+            taken = _add_existing(wanted, request, reads, visible, say)
+            if not taken and not (request.cloud_subs or request.aks_subs or request.management_groups):
+                raise InitError(
+                    "--from-existing found no access of Backline's to take over, and no other flag asks for any: "
+                    "nothing written. Grant access with --cloud-sub, --aks-sub or --management-group."
+                )
     if request.aks_subs:
         _add_clusters(wanted, request, reads, present, ask, say)
     return wanted
 
 
-def _check_visible(request: Request, reads: InitReads, say: Say) -> None:
+def _check_visible(request: Request, reads: InitReads, visible: list[str], say: Say) -> None:
     """Warns about each subscription and management group these credentials cannot see (written as asked)."""
     named = [("--cloud-sub", s.lower()) for s in request.cloud_subs] + [
         ("--aks-sub", s.lower()) for s in request.aks_subs
     ]
-    visible = set(reads.subscriptions()) if named else set()
     for flag, subscription in dict.fromkeys(named):
         if subscription not in visible:
             say(
