@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Sequence
 from typing import Any
 
-from ..config import AKS_RBAC_READER, BACKLINE_APP_ID, READER, AccessConfig, management_group_of
+from ..config import (
+    AKS_RBAC_READER,
+    BACKLINE_APP_ID,
+    READER,
+    AccessConfig,
+    management_group_of,
+    parse_cluster_resource_id,
+)
+from ..verify import wrap_words
 from .offline import GET_CLIENT_CONFIG, GET_SERVICE_PRINCIPAL, PLACEHOLDER_OBJECT_ID, OfflineRun
 
 REPORT_VERSION = 1
@@ -56,8 +63,8 @@ def every_cluster_words(entry: dict[str, Any]) -> str:
 
 def cluster_words(resource_id: str) -> str:
     """'rg/name' of a cluster's resource id."""
-    parts = resource_id.split("/")
-    return f"{parts[4]}/{parts[8]}" if len(parts) > 8 else resource_id
+    cluster = parse_cluster_resource_id(resource_id)
+    return f"{cluster.resource_group}/{cluster.name}" if cluster else resource_id
 
 
 def _assignment(resource_name: str, inputs: dict[str, Any], import_id: str) -> dict[str, Any]:
@@ -122,13 +129,13 @@ def render_text(document: dict[str, Any], width: int = 80) -> str:
     assignments = document["assignments"]
     planned = f"stack {document['stack']}, " if document.get("stack") else ""
     lines = [
-        *_wrapped(f"Offline plan of {planned}tenant {document['tenantId']}", width),
+        *wrap_words(f"Offline plan of {planned}tenant {document['tenantId']}", width),
         "(Pulumi's mock engine: no credentials, no network, nothing changed)",
         "",
         f"Backline's application: {document['applicationId']}",
-        *_wrapped(f"Service principal: {principal['mode']}: {principal['action']} ({kept})", width),
+        *wrap_words(f"Service principal: {principal['mode']}: {principal['action']} ({kept})", width),
         "",
-        *_wrapped(
+        *wrap_words(
             f"{len(assignments)} role assignment(s) for Backline's service principal (principal type "
             "ServicePrincipal):",
             width,
@@ -139,7 +146,7 @@ def render_text(document: dict[str, Any], width: int = 80) -> str:
         lines += ["", "Grants:", *_grant_blocks(assignments, width)]
     lines += [
         "",
-        *_wrapped(
+        *wrap_words(
             "Role definitions: "
             + ", ".join(f"{_SHORT_ROLE_NAMES[r.name]} {r.guid}" for r in (READER, AKS_RBAC_READER))
             + " (built-in, as /subscriptions/<id>/providers/Microsoft.Authorization/roleDefinitions/<guid>; at a "
@@ -156,27 +163,11 @@ def render_text(document: dict[str, Any], width: int = 80) -> str:
     return "\n".join(lines)
 
 
-def _wrapped(text: str, width: int, indent: str = "", first: str | None = None) -> list[str]:
-    """Text wrapped between words; a word longer than the line (an id, a URL) stays whole on its own line."""
-    lines: list[str] = []
-    for number, paragraph in enumerate(text.split("\n")):
-        start = (indent if first is None else first) if number == 0 else indent
-        lines += textwrap.wrap(
-            paragraph,
-            width=width,
-            initial_indent=start,
-            subsequent_indent=indent,
-            break_long_words=False,
-            break_on_hyphens=False,
-        ) or [start.rstrip()]
-    return lines
-
-
 def _per_scope(assignments: Sequence[dict[str, Any]], every: Sequence[dict[str, Any]], width: int) -> list[str]:
     groups = [group for group in (management_group_of(str(a["scope"])) for a in assignments) if group is not None]
     lines: list[str] = []
     for group in groups:
-        lines += _wrapped(f"management group {group}: Reader (every subscription below it, present and future)",
+        lines += wrap_words(f"management group {group}: Reader (every subscription below it, present and future)",
                           width, "      ", "  ")  # fmt: skip
     subscription_wide = [a for a in assignments if management_group_of(str(a["scope"])) is None]
     return lines + _per_subscription(subscription_wide, every, width)
@@ -200,7 +191,7 @@ def _per_subscription(assignments: Sequence[dict[str, Any]], every: Sequence[dic
             parts.append(f"AKS RBAC Reader on {count} cluster{'s' if count != 1 else ''}")
         if subscription in all_of:
             parts.append(f"AKS RBAC Reader on {every_cluster_words(all_of[subscription])}")
-        lines += _wrapped(f"subscription {subscription}: {', '.join(parts)}", width, "    ", "  ")
+        lines += wrap_words(f"subscription {subscription}: {', '.join(parts)}", width, "    ", "  ")
     return lines
 
 
@@ -210,18 +201,19 @@ def _grant_blocks(assignments: Sequence[dict[str, Any]], width: int) -> list[str
     for item in assignments:
         role = _SHORT_ROLE_NAMES.get(item["role"], item["role"])
         scope = str(item["scope"])
-        parts = scope.split("/")
         group = management_group_of(scope)
+        cluster = parse_cluster_resource_id(scope)
         if group is not None:
             head, where = f"management group {group}", scope
-        elif len(parts) > 8:
-            head, where = f"cluster {parts[8]}", f"resource group {parts[4]}, subscription {parts[2]}"
+        elif cluster is not None:
+            head = f"cluster {cluster.name}"
+            where = f"resource group {cluster.resource_group}, subscription {cluster.subscription}"
         else:
-            head, where = f"subscription {parts[2]}", ""
-        lines += _wrapped(f"{role} on {head}: {item['action']}", width, "      ", "  ")
+            head, where = f"subscription {scope.split('/')[2]}", ""
+        lines += wrap_words(f"{role} on {head}: {item['action']}", width, "      ", "  ")
         if where:
-            lines += _wrapped(where, width, "      ", "    ")
-        lines += _wrapped(f"assignment name {item['name']}", width, "      ", "    ")
+            lines += wrap_words(where, width, "      ", "    ")
+        lines += wrap_words(f"assignment name {item['name']}", width, "      ", "    ")
     return lines
 
 
@@ -234,7 +226,7 @@ def _section(title: str, items: Sequence[str], bullet: str, width: int) -> list[
         return []
     lines = ["", title]
     for item in items:
-        lines += _wrapped(item, width, " " * len(bullet), bullet)
+        lines += wrap_words(item, width, " " * len(bullet), bullet)
     return lines
 
 
@@ -260,5 +252,5 @@ def _outputs(outputs: dict[str, Any], groups: bool, width: int) -> list[str]:
             text = "known after pulumi up"
         else:
             text = str(value)
-        lines += _wrapped(f"{key}: {text}", width, "      ", "  ")
+        lines += wrap_words(f"{key}: {text}", width, "      ", "  ")
     return lines

@@ -1,7 +1,7 @@
 """The checks after a grant: the product page's verification queries through the read side, and their reports."""
 
 from .checks import tenant_problem, verify_after_update, verify_until
-from .report import Progress, ok, render_json, render_junit, render_text
+from .report import Progress, ok, render_json, render_junit, render_text, wrap_words
 
 __all__ = [
     "Progress",
@@ -12,4 +12,5 @@ __all__ = [
     "tenant_problem",
     "verify_after_update",
     "verify_until",
+    "wrap_words",
 ]

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 from xml.etree import ElementTree
 
+from ..config import parse_cluster_resource_id
 from .checks import Check, summary
 
 VERIFY_REPORT_VERSION = 1
@@ -43,18 +44,18 @@ def render_text(checks: Sequence[Check], heading: str | None = None, interrupted
     """One block per check: status and check first, then its scope, evidence and (unless it passes) the fix and
     the command that shows it, indented; prose wrapped at `width` between words, ids and commands never broken."""
     counts = summary(checks)
-    lines = _wrap(f"Backline access checks: {heading}", width, "") if heading else []
+    lines = wrap_words(f"Backline access checks: {heading}", width) if heading else []
     if interrupted:
-        lines += _wrap(INTERRUPTED, width, "")
+        lines += wrap_words(INTERRUPTED, width)
     if lines:
         lines.append("")
     for check in checks:
         lines.append(f"{_STATUS_WORDS[check.status]:<8} {check.check}")
         lines.append(f"{_INDENT}{check.scope}")
-        lines += _wrap(check.evidence, width, _INDENT)
-        if check.status not in ("pass",):
+        lines += wrap_words(check.evidence, width, _INDENT)
+        if check.status != "pass":
             if check.fix:
-                lines += _wrap(f"fix: {check.fix}", width, _INDENT, _INDENT + "     ")
+                lines += wrap_words(f"fix: {check.fix}", width, _INDENT + "     ", _INDENT)
             if check.query:
                 lines.append(f"{_INDENT}see it: {check.query}")  # a command: whole, to copy
     warned = any(c.status == "warn" for c in checks)
@@ -70,18 +71,20 @@ def render_text(checks: Sequence[Check], heading: str | None = None, interrupted
 _INDENT = " " * 9
 
 
-def _wrap(text: str, width: int, indent: str, subsequent: str | None = None) -> list[str]:
+def wrap_words(text: str, width: int, indent: str = "", first: str | None = None) -> list[str]:
+    """Text for people wrapped at `width` between words (`first` indents the first line, `indent` the rest); a
+    word longer than the line (an id, a URL) stays whole on its own line, and so never breaks when copied."""
     lines: list[str] = []
     for number, paragraph in enumerate(text.split("\n")):
-        first = indent if number == 0 else (subsequent or indent)
+        start = (indent if first is None else first) if number == 0 else indent
         lines += textwrap.wrap(
             paragraph,
             width=width,
-            initial_indent=first,
-            subsequent_indent=subsequent or indent,
+            initial_indent=start,
+            subsequent_indent=indent,
             break_long_words=False,
             break_on_hyphens=False,
-        ) or [first.rstrip()]
+        ) or [start.rstrip()]
     return lines
 
 
@@ -148,7 +151,7 @@ class Progress:
 def _where(scope: str) -> str:
     """A scope as the live view shows it: a cluster by its name and resource group (five clusters of one
     subscription must not look alike when the terminal is narrow), a subscription or group by its id."""
-    parts = scope.split("/")
-    if len(parts) > 8 and parts[5].lower() == "providers":
-        return f"{parts[8]} (resource group {parts[4]}, subscription {parts[2]})"
+    cluster = parse_cluster_resource_id(scope)
+    if cluster is not None:
+        return f"{cluster.name} (resource group {cluster.resource_group}, subscription {cluster.subscription})"
     return scope
