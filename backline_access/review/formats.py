@@ -95,13 +95,7 @@ def _collapsed_table(document: dict[str, Any], room: int) -> list[str]:
         reader, clusters = counts.get(subscription, [0, 0])
         also = f" + {every_cluster_words(every[subscription])}" if subscription in every else ""
         rows.append(f"| `{subscription}` | {'yes' if reader else 'no'} | {clusters}{also} |")
-    shown: list[str] = []
-    used = 0
-    for row in rows:
-        if used + len(row) + 1 > room:
-            break
-        shown.append(row)
-        used += len(row) + 1
+    shown = _first_that_fit(rows, room)
     left = len(rows) - len(shown)
     total = len(document["assignments"])
     lines = [

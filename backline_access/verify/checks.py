@@ -107,7 +107,7 @@ def _access_checks(
             role = _cluster_not_found(AKS_RBAC_READER.name, state.cluster, az, role.query)
         checks += [role, _azure_rbac_check(state, az)]
     if scopes == Scopes.of(plan):  # the whole plan's listings: what else Backline holds there
-        checks += least_privilege_checks(plan, inventory, reader, az, lambda: _planned_grants(plan))
+        checks += least_privilege_checks(inventory, reader, az, _planned_grants(plan))
     return checks
 
 

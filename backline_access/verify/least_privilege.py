@@ -9,16 +9,15 @@ stack grants"). What cannot be read is unknown, never pass.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from ..azure import AssignmentInventory, AzureReadError, RoleAssignmentInfo, RoleDefinitionInfo
 from ..config import AKS_RBAC_READER, READER
-from ..plan import AccessPlan
 from .model import Check
 
 CHECK = "least privilege"
-_READ_ONLY_ROLES = {READER.guid, AKS_RBAC_READER.guid}
+_READ_ONLY_ROLES = {role.guid: role.name for role in (READER, AKS_RBAC_READER)}
 
 
 class RoleDefinitionReads(Protocol):
@@ -26,14 +25,10 @@ class RoleDefinitionReads(Protocol):
 
 
 def least_privilege_checks(
-    plan: AccessPlan,
-    inventory: AssignmentInventory,
-    reader: RoleDefinitionReads,
-    az: str,
-    planned_scopes: Callable[[], set[tuple[str, str]]],
+    inventory: AssignmentInventory, reader: RoleDefinitionReads, az: str, planned: set[tuple[str, str]]
 ) -> list[Check]:
-    """One check per assignment beyond what the plan grants, else one `pass` naming what was read. `planned_scopes`
-    gives (lower-case scope, role guid) of every grant the plan makes."""
+    """One check per assignment beyond what the plan grants, else one `pass` naming what was read. `planned`:
+    (lower-case scope, role guid) of every grant the plan makes."""
     if inventory.failures:
         unread = ", ".join(sorted(inventory.failures))
         return [
@@ -46,14 +41,12 @@ def least_privilege_checks(
             )
         ]
     assignments = _distinct(a for listed in inventory.assignments.values() for a in listed)
-    planned = planned_scopes()
     checks: list[Check] = []
     definitions: dict[str, RoleDefinitionInfo | AzureReadError] = {}
     for assignment in assignments:
         if assignment.role_guid in _READ_ONLY_ROLES:
             if (assignment.scope.rstrip("/").lower(), assignment.role_guid) not in planned:
-                checks.append(_more_than_asked(assignment, READER.name if assignment.role_guid == READER.guid
-                                               else AKS_RBAC_READER.name, az))  # fmt: skip
+                checks.append(_more_than_asked(assignment, _READ_ONLY_ROLES[assignment.role_guid], az))
             continue
         if assignment.role_guid not in definitions:
             try:
@@ -75,9 +68,10 @@ def least_privilege_checks(
     return checks
 
 
-def _distinct(assignments: object) -> list[RoleAssignmentInfo]:
+def _distinct(assignments: Iterable[RoleAssignmentInfo]) -> list[RoleAssignmentInfo]:
+    """Each assignment once (listings at a subscription and at a group above it both return the group's)."""
     seen: dict[str, RoleAssignmentInfo] = {}
-    for assignment in assignments:  # type: ignore[attr-defined]
+    for assignment in assignments:
         seen.setdefault(assignment.id.lower(), assignment)
     return sorted(seen.values(), key=lambda a: a.id.lower())
 
