@@ -29,7 +29,6 @@ from azure.core.pipeline.policies import (
     HTTPPolicy,
     RequestIdPolicy,
     RetryPolicy,
-    SansIOHTTPPolicy,
     UserAgentPolicy,
 )
 from azure.core.pipeline.transport import RequestsTransport
@@ -42,7 +41,7 @@ READ_TIMEOUT = 60.0
 # A list that pages further than this, or hands back a page link it gave before, is a failure of that read.
 MAX_PAGES = 10_000
 SERVER_ERROR_ATTEMPTS = "server_error_attempts"  # per-request option: tries on 5xx before giving up
-DEADLINE = "backline_deadline"  # the operation's Deadline, carried in the pipeline context
+DEADLINE = "backline_deadline"  # the operation's Deadline, a per-request option the retry policy takes
 READ_METHODS = frozenset({"HEAD", "GET", "OPTIONS", "POST"})  # every request here reads; POST is a query
 T = TypeVar("T")
 R = TypeVar("R")
@@ -97,11 +96,19 @@ class ReadRetryPolicy(RetryPolicy):  # type: ignore[type-arg]
         settings[DEADLINE] = options.pop(DEADLINE, None)
         return settings
 
-    def _sleep_backoff(self, settings: dict[str, Any], transport: Any) -> None:
+    def sleep(
+        self, settings: dict[str, Any], transport: Any, response: PipelineResponse[Any, Any] | None = None
+    ) -> None:
+        """Between attempts: Azure's Retry-After whole, else the backoff; neither past the operation's deadline."""
+        deadline: Deadline | None = settings.get(DEADLINE)
+        if response is not None and self._waited_out_retry_after(response, transport, deadline):
+            return
+        self._backoff_within(settings, transport, deadline)
+
+    def _backoff_within(self, settings: dict[str, Any], transport: Any, deadline: Deadline | None) -> None:
         """The backoff, cut to what the deadline has left: azure-core checks its `timeout` only after the sleep,
         so an uncut backoff could end a read seconds past its deadline."""
         backoff = self.get_backoff_time(settings)
-        deadline: Deadline | None = settings.get(DEADLINE)
         remaining = deadline.remaining() if deadline else None
         if remaining is not None:
             backoff = min(backoff, max(0.0, remaining))
@@ -126,11 +133,12 @@ class ReadRetryPolicy(RetryPolicy):  # type: ignore[type-arg]
         ceiling = min(float(settings["max_backoff"]), float(settings["backoff"]) * 2.0 ** max(0, tries - 1))
         return ceiling * random.uniform(0.5, 1.0)
 
-    def _sleep_for_retry(self, response: PipelineResponse[Any, Any], transport: Any) -> bool:
+    def _waited_out_retry_after(
+        self, response: PipelineResponse[Any, Any], transport: Any, deadline: Deadline | None
+    ) -> bool:
         retry_after = self.get_retry_after(response)
         if not retry_after:
             return False
-        deadline: Deadline | None = response.context.get(DEADLINE)
         remaining = deadline.remaining() if deadline else None
         if remaining is not None and retry_after > remaining:
             raise DeadlineExceededError(
@@ -140,16 +148,6 @@ class ReadRetryPolicy(RetryPolicy):  # type: ignore[type-arg]
             )
         transport.sleep(retry_after)
         return True
-
-
-class _DeadlinePolicy(SansIOHTTPPolicy):  # type: ignore[type-arg]
-    """Carries the operation's deadline into the pipeline context, where the retry policy sees it."""
-
-    def __init__(self, deadline: Deadline) -> None:
-        self.deadline = deadline
-
-    def on_request(self, request: PipelineRequest[Any]) -> None:
-        request.context[DEADLINE] = self.deadline
 
 
 class CallCounter:
@@ -204,7 +202,6 @@ class AzureHttp:
         policies = [
             RequestIdPolicy(),
             UserAgentPolicy(user_agent=user_agent()),
-            _DeadlinePolicy(self.deadline),
             retry or ReadRetryPolicy(),
             _CountingPolicy(self.counter),
             BearerTokenCredentialPolicy(credential, scope),
@@ -271,7 +268,7 @@ class AzureHttp:
             if remaining <= 0:
                 raise AzureReadError(AzureFailure(scope, 0, "DeadlineExceeded", self._out_of_time()))
             options["timeout"] = remaining  # azure-core's bound on the request and its retries together
-            options[DEADLINE] = self.deadline
+            options[DEADLINE] = self.deadline  # the retry policy's bound on its own waits
         try:
             response = self._client.send_request(request, **options)
         except ClientAuthenticationError as error:
