@@ -71,10 +71,16 @@ class VerifyFormat(StrEnum):
     junit = "junit"
 
 
-def _one_of(value: str, formats: type[StrEnum]) -> str:
-    if value not in {f.value for f in formats}:
-        raise typer.BadParameter(f"{value!r} is not a format; the formats: {', '.join(f.value for f in formats)}")
-    return value
+def _format_option(formats: type[StrEnum], help_text: str) -> Any:
+    """`--format`, whose help lists `formats` and whose bad value is answered with them."""
+    names = [f.value for f in formats]
+
+    def one_of(value: str) -> str:
+        if value not in names:
+            raise typer.BadParameter(f"{value!r} is not a format; the formats: {', '.join(names)}")
+        return value
+
+    return typer.Option("--format", callback=one_of, metavar=f"[{'|'.join(names)}]", help=help_text)
 
 
 def _version(value: bool) -> None:
@@ -159,12 +165,7 @@ def plan(
     config: ConfigFileOption = None,
     output_format: Annotated[
         str,
-        typer.Option(
-            "--format",
-            callback=lambda value: _one_of(value, Format),
-            metavar="[text|json|markdown|az]",
-            help="text for people, json for review bots, markdown for a pull request, az for auditors.",
-        ),
+        _format_option(Format, "text for people, json for review bots, markdown for a pull request, az for auditors."),
     ] = Format.text.value,
     output: OutputOption = None,
 ) -> None:
@@ -217,13 +218,7 @@ def verify(
         ),
     ] = 600.0,
     output_format: Annotated[
-        str,
-        typer.Option(
-            "--format",
-            callback=lambda value: _one_of(value, VerifyFormat),
-            metavar="[text|json|junit]",
-            help="text for people, json for bots, junit for CI test views.",
-        ),
+        str, _format_option(VerifyFormat, "text for people, json for bots, junit for CI test views.")
     ] = VerifyFormat.text.value,
     output: OutputOption = None,
 ) -> None:
