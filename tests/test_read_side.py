@@ -93,7 +93,7 @@ def test_role_assignments_of_a_principal_in_each_subscription_paged(serve: Serve
         "7f6c6a51-bcf8-42ba-9220-52d62157d7db",
         "by hand",
     )
-    listed = fake.calls("GET", "roleAssignments")
+    listed = fake.calls("GET", "Authorization/roleAssignments")
     assert all(r.query.get("$filter") == f"principalId eq '{SP}'" for r in listed)
 
 

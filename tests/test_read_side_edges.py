@@ -126,7 +126,7 @@ def test_a_fan_out_over_20_subscriptions_asks_for_one_token_per_audience(serve: 
     fake.estate.clients = {"verifier": "s3cret"}
     reads, _ = signed_in(fake)
     found = reads.role_assignments(SP, [scope(i) for i in range(20)])
-    assert not found.failures and len(fake.calls("GET", "roleAssignments")) == 20
+    assert not found.failures and len(fake.calls("GET", "Authorization/roleAssignments")) == 20
     assert reads.service_principal("3fc75f55-e53f-4950-9127-665106cded58") == SP
     token_requests = fake.calls("POST", "/oauth2/v2.0/token")
     scopes = sorted(r.body.split("scope=")[1].split("&")[0] for r in token_requests)
@@ -344,7 +344,7 @@ def test_a_next_link_that_points_back_at_its_page_ends_the_listing(serve: Serve)
     fake.faults.looping_pages.add("roleAssignments")
     found = reader(fake).role_assignments(SP, [scope(0)])
     assert found.failures[scope(0)].code == "PagingDidNotEnd"
-    assert len(fake.calls("GET", "roleAssignments")) == 2  # the page, then its link once
+    assert len(fake.calls("GET", "Authorization/roleAssignments")) == 2  # the page, then its link once
 
 
 def test_a_truncated_resource_graph_answer_is_not_used_and_arm_lists_the_clusters(serve: Serve) -> None:

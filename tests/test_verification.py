@@ -72,7 +72,8 @@ def test_an_onboarded_tenant_passes_every_check_in_calls_by_subscription(serve: 
     reader, cloud = signed_in(fake)
     checks = verify(plan(), reader, cloud)
     # The legacy cluster's AKS RBAC Reader comes from its resource group: more than the stack grants (a warning).
-    assert summary(checks) == {"pass": 8, "pending": 0, "fail": 0, "unknown": 0, "warn": 1}
+    # Entra ID's half passes in three checks: no credentials, no permissions, no owners.
+    assert summary(checks) == {"pass": 11, "pending": 0, "fail": 0, "unknown": 0, "warn": 1}
     found = by_key(checks)
     warning = found[("least privilege", f"/subscriptions/{SUB_A}/resourceGroups/rg-prod")]
     assert warning.evidence.startswith("Azure Kubernetes Service RBAC Reader here is more than this stack grants")
@@ -80,9 +81,15 @@ def test_an_onboarded_tenant_passes_every_check_in_calls_by_subscription(serve: 
     legacy_role = found[("Azure Kubernetes Service RBAC Reader", LEGACY.id)]
     assert legacy_role.evidence == f"inherited from /subscriptions/{SUB_A}/resourceGroups/rg-prod (assignment k-rg)"
     assert found[("Reader", f"/subscriptions/{SUB_B}")].evidence == "assignment r-b at this scope"
-    assert len(fake.calls("GET", "roleAssignments")) == 2  # one listing per subscription
+    assert len(fake.calls("GET", "Authorization/roleAssignments")) == 2  # one listing per subscription
     assert len(fake.calls("POST", "ResourceGraph")) == 1
-    assert len(fake.calls("GET", "/v1.0/servicePrincipals")) == 1
+    # Graph: the principal with its credentials, its app role assignments, delegated grants and owners
+    assert [r.path for r in fake.calls("GET", "/v1.0/")] == [
+        "/v1.0/servicePrincipals",
+        f"/v1.0/servicePrincipals/{SP}/appRoleAssignments",
+        "/v1.0/oauth2PermissionGrants",
+        f"/v1.0/servicePrincipals/{SP}/owners",
+    ]
 
 
 def test_a_missing_reader_fails_with_the_pages_403_diagnosis_and_commands(serve: Serve) -> None:
@@ -171,9 +178,9 @@ def test_waiting_sees_an_assignment_that_propagates_and_rechecks_only_what_did_n
         on_round=lambda c, _: rounds.append(summary(c)["fail"]),
         first_pause=0.01,
     )
-    assert summary(checks)["pass"] == 8 and summary(checks)["warn"] == 1
+    assert summary(checks)["pass"] == 11 and summary(checks)["warn"] == 1
     assert rounds == [1, 1]
-    listed = [r.path.split("/")[2] for r in fake.calls("GET", "roleAssignments")]
+    listed = [r.path.split("/")[2] for r in fake.calls("GET", "Authorization/roleAssignments")]
     assert listed[2:] == [SUB_B, SUB_B]  # the first round read both subscriptions; the rest only the failing one
 
 
@@ -253,7 +260,8 @@ CUSTOM_READ = "5d1c9e2a-0000-4000-8000-00000000c0de"
 
 
 def least(checks: list[Check]) -> list[Check]:
-    return [c for c in checks if c.check == "least privilege"]
+    """The Azure half of least privilege (its scopes are Azure's; Entra ID's name the service principal)."""
+    return [c for c in checks if c.check == "least privilege" and not c.scope.startswith("service principal")]
 
 
 def test_an_onboarded_tenant_with_nothing_extra_passes_least_privilege_from_the_same_listings(serve: Serve) -> None:
@@ -264,7 +272,7 @@ def test_an_onboarded_tenant_with_nothing_extra_passes_least_privilege_from_the_
     reader, cloud = signed_in(fake)
     [check] = least(verify(plan(), reader, cloud))
     assert check.status == "pass" and "only Reader and Azure Kubernetes Service RBAC Reader" in check.evidence
-    assert len(fake.calls("GET", "roleAssignments")) == 2 and fake.role_definition_reads == []  # no extra call
+    assert len(fake.calls("GET", "Authorization/roleAssignments")) == 2 and fake.role_definition_reads == []  # no extra call
 
 
 def test_contributor_at_a_subscription_fails_with_the_delete_command(serve: Serve) -> None:

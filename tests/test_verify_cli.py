@@ -73,8 +73,8 @@ def test_all_pass_exits_0_with_a_table(
     code, out, _ = verify(stack_file, "--wait", "0")
     assert code == 0, out
     assert flat(out).startswith(f"Backline access checks: stack {stack_file(STACK)}, tenant {TENANT} ")
-    assert len(results(out)) == 9 and {status for status, _, _ in results(out)} == {"PASS", "WARN"}
-    assert out.rstrip().endswith("all checks pass, with warnings: 8 pass, 0 pending, 0 fail, 0 unknown, 1 warn")
+    assert len(results(out)) == 12 and {status for status, _, _ in results(out)} == {"PASS", "WARN"}
+    assert out.rstrip().endswith("all checks pass, with warnings: 11 pass, 0 pending, 0 fail, 0 unknown, 1 warn")
 
 
 def test_a_failure_exits_1_with_the_fix_and_the_query_to_see_it(
@@ -114,7 +114,7 @@ def test_junit_parses_with_one_case_per_check(
     suite = ElementTree.fromstring(out.encode()).find("testsuite")
     assert suite is not None
     cases = suite.findall("testcase")
-    assert len(cases) == int(suite.get("tests", "0")) == 9  # 8 access checks, 1 least privilege
+    assert len(cases) == int(suite.get("tests", "0")) == 12  # 8 access checks, 1 least privilege in Azure, 3 in Entra ID
     assert suite.get("errors") == "2" and suite.get("failures") == "0"
     errors = [(case.get("classname"), case.get("name")) for case in cases if case.find("error") is not None]
     # What SUB_B holds cannot be read, so neither can what else Backline holds there: unknown, never pass.
@@ -129,7 +129,7 @@ def test_waiting_outlasts_propagation_with_progress_lines_for_ci(
     signed_in_to(world)
     code, out, err = verify(stack_file, "--wait", "5")
     assert code == 0, out
-    assert "verify: 1 of 9 checks not passing yet;" in err
+    assert "verify: 1 of 12 checks not passing yet;" in err
 
 
 def test_the_same_propagation_without_waiting_fails(

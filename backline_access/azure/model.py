@@ -59,6 +59,55 @@ class RoleDefinitionInfo:
     not_data_actions: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class PrincipalCredential:
+    """A password or certificate on a service principal, as Graph lists it: metadata only (Graph never returns a
+    secret's value after it was made)."""
+
+    kind: str  # "password" or "certificate"
+    key_id: str
+    display_name: str
+    start: str
+    end: str
+
+
+@dataclass(frozen=True)
+class ServicePrincipalRecord:
+    """A service principal as verify reads it: its object id, app id and the credentials on it in this tenant."""
+
+    object_id: str
+    app_id: str
+    credentials: tuple[PrincipalCredential, ...] = ()
+
+
+@dataclass(frozen=True)
+class GrantedPermission:
+    """What Entra ID lets a principal do in an API: an application permission (an app role assignment) or a
+    delegated one (an oauth2PermissionGrant scope). `name` is None when the API's app role could not be named."""
+
+    kind: str  # "application" or "delegated"
+    api: str  # the resource API's display name
+    name: str | None
+    grant_id: str  # the appRoleAssignment's or the oauth2PermissionGrant's id
+    consent: str | None = None  # delegated: AllPrincipals (admin consent) or Principal
+
+
+@dataclass(frozen=True)
+class DirectoryOwner:
+    id: str
+    name: str
+    kind: str  # the @odata.type without its prefix: user, servicePrincipal, ...
+
+
+@dataclass
+class EntraHoldings:
+    """What Entra ID holds for a service principal; each part is a list, or the failure that kept it unread."""
+
+    credentials: tuple[PrincipalCredential, ...] | AzureFailure
+    permissions: list[GrantedPermission] | AzureFailure
+    owners: list[DirectoryOwner] | AzureFailure
+
+
 @dataclass
 class ClusterInventory:
     """The clusters of some subscriptions, and the subscriptions whose clusters could not be listed. A

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from ..config import ClusterId, management_group_scope, parse_cluster_resource_id
+from . import directory
 from .errors import AzureFailure, AzureReadError
 from .identity import token_claim
 from .model import (
@@ -20,9 +21,11 @@ from .model import (
     ClusterInfo,
     ClusterInventory,
     ClusterState,
+    EntraHoldings,
     GroupInventory,
     RoleAssignmentInfo,
     RoleDefinitionInfo,
+    ServicePrincipalRecord,
 )
 from .transport import MAX_PAGES, AzureHttp
 
@@ -36,7 +39,6 @@ CLUSTERS_API = "2024-05-01"
 SUBSCRIPTIONS_API = "2022-12-01"
 MANAGEMENT_GROUPS_API = "2023-04-01"
 RESOURCE_GRAPH_API = "2024-04-01"
-GRAPH_API = "v1.0"
 RESOURCE_GRAPH_PATH = "/providers/Microsoft.ResourceGraph/resources"
 # Resource Graph takes at most 1,000 subscriptions per request and answers at most 1,000 rows per page.
 RESOURCE_GRAPH_SUBSCRIPTIONS = 1000
@@ -56,6 +58,7 @@ class EstateReader:
         self.arm = arm
         self.graph = graph
         self._token = token
+        self._principals: dict[str, ServicePrincipalRecord] = {}  # read by the lookup, by object id
 
     @contextmanager
     def deadline(self, seconds: float | None, label: str) -> Iterator[None]:
@@ -83,14 +86,30 @@ class EstateReader:
         return token_claim(self._token or self.arm.access_token(), "tid")
 
     def service_principal(self, app_id: str) -> str | None:
-        """The object id of the app's service principal in the tenant, or None when there is none."""
+        """The object id of the app's service principal in the tenant, or None when there is none. The lookup reads
+        its credentials too, for `entra_holdings` (one Graph call for both)."""
+        found = directory.find_by_app(self._graph(), app_id)
+        if found is None:
+            return None
+        self._principals[found.object_id] = found
+        return found.object_id
+
+    def entra_holdings(self, object_id: str) -> EntraHoldings | None:
+        """What Entra ID holds for the principal (credentials, permissions, owners); None without a Graph endpoint
+        (inside `pulumi up`, whose provider token is for Resource Manager only)."""
+        if self.graph is None:
+            return None
+        principal: ServicePrincipalRecord | AzureFailure
+        try:
+            principal = self._principals.get(object_id) or directory.read_by_id(self.graph, object_id)
+        except AzureReadError as error:
+            principal = error.failure
+        return directory.read_holdings(self.graph, principal, object_id)
+
+    def _graph(self) -> AzureHttp:
         if self.graph is None:
             raise ValueError("no Microsoft Graph endpoint configured")
-        found = self.graph.get(
-            f"/{GRAPH_API}/servicePrincipals", {"$filter": f"appId eq '{app_id}'", "$select": "id,appId"}
-        )
-        values = found.get("value", [])
-        return str(values[0]["id"]).lower() if values else None
+        return self.graph
 
     # --- subscriptions and management groups ---------------------------------------------------
 

@@ -17,6 +17,7 @@ from ..azure import (
     AssignmentInventory,
     AzureReadError,
     ClusterState,
+    EntraHoldings,
     RoleAssignmentInfo,
     RoleDefinitionInfo,
     SignInError,
@@ -38,6 +39,7 @@ from ..config import (
     subscription_scope,
 )
 from ..plan import AccessPlan
+from .entra_privilege import NOT_READ_IN_PULUMI, entra_checks
 from .least_privilege import least_privilege_checks
 from .model import STATUSES, Check, Status
 
@@ -50,6 +52,7 @@ class VerificationReads(Protocol):
     def role_assignments(self, principal_id: str, scopes: Iterable[str]) -> AssignmentInventory: ...
     def read_clusters(self, clusters: Sequence[ClusterId]) -> list[ClusterState]: ...
     def role_definition(self, role_definition_id: str) -> RoleDefinitionInfo: ...
+    def entra_holdings(self, object_id: str) -> EntraHoldings | None: ...
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,7 @@ def _access_checks(
         checks += [role, _azure_rbac_check(state, az)]
     if scopes == Scopes.of(plan):  # the whole plan's listings: what else Backline holds there
         checks += least_privilege_checks(inventory, reader, az, _planned_grants(plan))
+        checks += entra_checks(reader.entra_holdings(object_id), object_id, cloud)
     return checks
 
 
@@ -178,7 +182,8 @@ def verify_after_update(
         return {"error": str(error), "next": wait_command}
     counts = summary(checks)
     not_passing = [check.as_document() for check in checks if check.status != "pass"]
-    if not_passing:
+    # Graph is never read here (the provider's token is for Resource Manager); that alone is not worth a warning.
+    if any(check.status != "pass" and check.evidence != NOT_READ_IN_PULUMI for check in checks):
         pulumi.log.warn(
             f"Post-deploy checks: {counts['pass']} pass, {counts['pending']} pending (propagation, up to 10 minutes), "
             f"{counts['fail']} fail, {counts['unknown']} unknown. Run {wait_command} to wait for Azure and see "

@@ -152,6 +152,117 @@ BUILT_IN_ROLES = {
 
 
 @dataclass
+class DirectoryCredential:
+    """A password or certificate on a service principal, as Graph v1.0 answers passwordCredential and
+    keyCredential: never the secret (secretText and key are null when read)."""
+
+    key_id: str
+    kind: str = "password"  # or "certificate"
+    display_name: str = "added by hand"
+    start: str = "2026-01-01T00:00:00Z"
+    end: str = "2027-01-01T00:00:00Z"
+
+    def graph(self) -> dict[str, Any]:
+        common = {
+            "displayName": self.display_name,
+            "keyId": self.key_id,
+            "startDateTime": self.start,
+            "endDateTime": self.end,
+        }
+        if self.kind == "password":
+            return {**common, "customKeyIdentifier": None, "hint": "Xy~", "secretText": None}
+        return {**common, "customKeyIdentifier": "A1B2C3", "key": None, "type": "AsymmetricX509Cert", "usage": "Verify"}
+
+
+@dataclass
+class ApiPrincipal:
+    """A resource API's service principal in the tenant, with the app roles (application permissions) it defines."""
+
+    object_id: str
+    display_name: str
+    app_id: str
+    app_roles: dict[str, str] = field(default_factory=dict)  # app role id -> value (the permission's name)
+
+    def graph(self) -> dict[str, Any]:
+        roles = [
+            {"id": rid, "value": value, "displayName": value, "allowedMemberTypes": ["Application"], "isEnabled": True}
+            for rid, value in self.app_roles.items()
+        ]
+        return {"id": self.object_id, "appId": self.app_id, "displayName": self.display_name, "appRoles": roles}
+
+
+# Microsoft Graph's own service principal, with app role ids as Microsoft publishes them.
+MICROSOFT_GRAPH = ApiPrincipal(
+    "5b0e1d9a-0000-4000-8000-00000000a001",
+    "Microsoft Graph",
+    "00000003-0000-0000-c000-000000000000",
+    {
+        "7ab1d382-f21e-4acd-a863-ba3e13f7da61": "Directory.Read.All",
+        "19dbc75e-c2e2-444c-a770-ec69d8559fc7": "Directory.ReadWrite.All",
+        "9a5d68dd-52b0-4cc2-bd40-abcf44ac3a30": "Application.Read.All",
+    },
+)
+
+
+@dataclass
+class AppRoleGrant:
+    """An appRoleAssignment: an application permission granted to a principal."""
+
+    id: str
+    principal_id: str
+    resource: ApiPrincipal
+    app_role_id: str
+
+    def graph(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "appRoleId": self.app_role_id,
+            "createdDateTime": "2026-01-01T00:00:00Z",
+            "principalDisplayName": "Backline",
+            "principalId": self.principal_id,
+            "principalType": "ServicePrincipal",
+            "resourceDisplayName": self.resource.display_name,
+            "resourceId": self.resource.object_id,
+        }
+
+
+@dataclass
+class DelegatedGrant:
+    """An oauth2PermissionGrant: delegated scopes a client may use on behalf of users."""
+
+    id: str
+    client_id: str
+    resource_id: str
+    scope: str
+    consent_type: str = "AllPrincipals"
+
+    def graph(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "clientId": self.client_id,
+            "consentType": self.consent_type,
+            "principalId": None,
+            "resourceId": self.resource_id,
+            "scope": self.scope,
+        }
+
+
+@dataclass
+class Owner:
+    id: str
+    display_name: str
+    user_principal_name: str | None = None
+
+    def graph(self) -> dict[str, Any]:
+        return {
+            "@odata.type": "#microsoft.graph.user",
+            "id": self.id,
+            "displayName": self.display_name,
+            "userPrincipalName": self.user_principal_name,
+        }
+
+
+@dataclass
 class Estate:
     tenant: str
     subscriptions: list[str] = field(default_factory=list)
@@ -162,6 +273,12 @@ class Estate:
     clients: dict[str, str] = field(default_factory=dict)  # client id -> secret
     federated_clients: list[str] = field(default_factory=list)  # client ids that may sign in with OIDC
     role_definitions: dict[str, RoleDefinition] = field(default_factory=lambda: dict(BUILT_IN_ROLES))
+    # Microsoft Graph's side of a service principal, by its object id: credentials, owners, permissions.
+    credentials: dict[str, list[DirectoryCredential]] = field(default_factory=dict)
+    owners: dict[str, list[Owner]] = field(default_factory=dict)
+    apis: list[ApiPrincipal] = field(default_factory=lambda: [MICROSOFT_GRAPH])
+    app_role_grants: list[AppRoleGrant] = field(default_factory=list)
+    delegated_grants: list[DelegatedGrant] = field(default_factory=list)
 
     def groups_above(self, scope: str) -> set[str]:
         """The lower-case scopes of every management group above a subscription's or a group's scope."""

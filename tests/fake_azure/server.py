@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import trustme
 
-from .estate import Assignment, Estate
+from .estate import BACKLINE_APP_ID, Assignment, Estate
 
 GITHUB_OIDC_PATH = "/_github/oidc-token"
 GITHUB_REQUEST_TOKEN = "github-request-token"
@@ -62,6 +62,9 @@ class Faults:
     resource_graph_truncated: bool = False  # every answer says resultTruncated: "true"
     # The AKS api-versions this cloud's ARM serves (None: all). Sovereign clouds publish new ones months late.
     clusters_api_versions: frozenset[str] | None = None
+    # Microsoft Graph paths (patterns) the verifier may not read: 403 Authorization_RequestDenied, as Graph answers
+    # a caller without Application.Read.All.
+    graph_forbidden: list[str] = field(default_factory=list)
 
 
 class AzureError(Exception):
@@ -208,8 +211,8 @@ class FakeAzureServer:
         if lower.endswith("/oauth2/v2.0/token") and method == "POST":
             return self._token(path.split("/")[1], body)
         self._authenticate(headers)
-        if lower.startswith("/v1.0/serviceprincipals"):
-            return 200, {}, self._service_principals(query)
+        if lower.startswith("/v1.0/"):
+            return 200, {}, self._graph(method, path, query)
         self._check_api_version(lower, query)
         if lower == "/providers/microsoft.resourcegraph/resources" and method == "POST":
             return 200, {}, self._resource_graph(body)
@@ -290,13 +293,78 @@ class FakeAzureServer:
 
     # --- Microsoft Graph -----------------------------------------------------------------------
 
-    def _service_principals(self, query: dict[str, str]) -> dict[str, Any]:
-        match = re.fullmatch(r"appId eq '([^']+)'", query.get("$filter", ""))
-        if not match:
-            raise AzureError(400, "Request_UnsupportedQuery", "only $filter=appId eq '...' here")
-        object_id = self.estate.service_principals.get(match.group(1).lower())
-        found = [{"id": object_id, "appId": match.group(1)}] if object_id else []
-        return {"@odata.context": f"{self.url}/v1.0/$metadata#servicePrincipals(id,appId)", "value": found}
+    def _graph(self, method: str, path: str, query: dict[str, str]) -> dict[str, Any]:
+        if method != "GET":
+            raise AzureError(405, "Request_BadRequest", f"the fake's Graph serves GET only, not {method}")
+        if any(re.search(pattern, path, re.I) for pattern in self.faults.graph_forbidden):
+            raise AzureError(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+        parts = [part for part in path.split("/") if part][1:]  # without "v1.0"
+        collection = parts[0].lower()
+        if collection == "oauth2permissiongrants" and len(parts) == 1:
+            client = _graph_filter(query, "clientId")
+            grants = [g.graph() for g in self.estate.delegated_grants if g.client_id.lower() == client.lower()]
+            return self._graph_page(grants, path, query, "oauth2PermissionGrants")
+        if collection != "serviceprincipals":
+            raise AzureError(400, "BadRequest", f"Resource not found for the segment '{parts[0]}'.")
+        if len(parts) == 1:
+            app_id = _graph_filter(query, "appId").lower()
+            found = [p for p in self._principals() if str(p["appId"]).lower() == app_id]
+            return self._graph_page([_selected(p, query) for p in found], path, query, "servicePrincipals")
+        principal = next((p for p in self._principals() if str(p["id"]).lower() == parts[1].lower()), None)
+        if principal is None:
+            raise AzureError(
+                404,
+                "Request_ResourceNotFound",
+                f"Resource '{parts[1]}' does not exist or one of its queried reference-property objects are not "
+                "present.",
+            )
+        object_id = str(principal["id"]).lower()
+        if len(parts) == 2:
+            return {
+                "@odata.context": f"{self.url}/v1.0/$metadata#servicePrincipals/$entity",
+                **_selected(principal, query),
+            }
+        relation = parts[2].lower()
+        if relation == "approleassignments":
+            grants = [g.graph() for g in self.estate.app_role_grants if g.principal_id.lower() == object_id]
+            return self._graph_page(grants, path, query, "appRoleAssignments")
+        if relation == "owners":
+            owners = [_selected(o.graph(), query) for o in self.estate.owners.get(object_id, [])]
+            return self._graph_page(owners, path, query, "directoryObjects")
+        raise AzureError(400, "BadRequest", f"Resource not found for the segment '{parts[2]}'.")
+
+    def _principals(self) -> list[dict[str, Any]]:
+        """Every service principal as Graph's servicePrincipal: Backline's (and any other app the estate names)
+        with the credentials on it, and the resource APIs."""
+        found = [
+            {
+                "id": object_id,
+                "appId": app_id,
+                "displayName": "Backline" if app_id.lower() == BACKLINE_APP_ID else app_id,
+                "appRoles": [],
+                "passwordCredentials": [
+                    c.graph() for c in self.estate.credentials.get(object_id.lower(), []) if c.kind == "password"
+                ],
+                "keyCredentials": [
+                    c.graph() for c in self.estate.credentials.get(object_id.lower(), []) if c.kind != "password"
+                ],
+            }
+            for app_id, object_id in self.estate.service_principals.items()
+        ]
+        return found + [{**api.graph(), "passwordCredentials": [], "keyCredentials": []} for api in self.estate.apis]
+
+    def _graph_page(self, items: list[Any], path: str, query: dict[str, str], kind: str) -> dict[str, Any]:
+        """A Graph collection: `value` and, while more remain, `@odata.nextLink` with an opaque `$skiptoken`."""
+        start = int(query.get("$skiptoken", "0"))
+        document: dict[str, Any] = {
+            "@odata.context": f"{self.url}/v1.0/$metadata#{kind}",
+            "value": items[start : start + self.page_size],
+        }
+        if start + self.page_size < len(items):
+            document["@odata.nextLink"] = (
+                f"{self.url}{path}?{urlencode({**query, '$skiptoken': start + self.page_size})}"
+            )
+        return document
 
     # --- Resource Manager -------------------------------------------------------------------
 
@@ -605,3 +673,20 @@ def _handler(fake: FakeAzureServer) -> type[BaseHTTPRequestHandler]:
             pass
 
     return Handler
+
+
+def _graph_filter(query: dict[str, str], key: str) -> str:
+    """The value of a Graph `$filter=<key> eq '<value>'`, the only filter the fake answers."""
+    match = re.fullmatch(rf"{key} eq '([^']+)'", query.get("$filter", ""), re.I)
+    if not match:
+        raise AzureError(400, "Request_UnsupportedQuery", f"only $filter={key} eq '...' here")
+    return match.group(1)
+
+
+def _selected(item: dict[str, Any], query: dict[str, str]) -> dict[str, Any]:
+    """Graph's `$select`: only the named properties (and the object's type), case as Graph spells them."""
+    fields = [name.strip() for name in query.get("$select", "").split(",") if name.strip()]
+    if not fields:
+        return item
+    wanted = {name.lower() for name in fields}
+    return {key: value for key, value in item.items() if key.lower() in wanted or key == "@odata.type"}
