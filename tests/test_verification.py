@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 from fake_azure import BACKLINE_APP_ID, Assignment, Cluster, FakeAzureServer, RoleDefinition
 from fake_azure import Estate as FakeEstate
+from fake_azure.estate import MICROSOFT_GRAPH, AppRoleGrant, DelegatedGrant, DirectoryCredential, Owner
 
 from backline_access.azure import EstateReader, reader_from_environment, reader_from_provider_token, resolve_cloud
 from backline_access.azure.transport import ReadRetryPolicy
@@ -14,6 +15,7 @@ from backline_access.config.clouds import Cloud, CloudChoice
 from backline_access.config.model import AccessConfig
 from backline_access.plan import AccessPlan, build_plan
 from backline_access.verify.checks import Check, summary, verify, verify_until
+from backline_access.verify.entra_privilege import read_only
 
 Serve = Callable[..., FakeAzureServer]
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
@@ -272,7 +274,9 @@ def test_an_onboarded_tenant_with_nothing_extra_passes_least_privilege_from_the_
     reader, cloud = signed_in(fake)
     [check] = least(verify(plan(), reader, cloud))
     assert check.status == "pass" and "only Reader and Azure Kubernetes Service RBAC Reader" in check.evidence
-    assert len(fake.calls("GET", "Authorization/roleAssignments")) == 2 and fake.role_definition_reads == []  # no extra call
+    assert (
+        len(fake.calls("GET", "Authorization/roleAssignments")) == 2 and fake.role_definition_reads == []
+    )  # no extra call
 
 
 def test_contributor_at_a_subscription_fails_with_the_delete_command(serve: Serve) -> None:
@@ -334,3 +338,158 @@ def test_not_actions_are_subtracted_and_data_actions_count() -> None:
     assert not_read_only(RoleDefinitionInfo("g", "r", ("Microsoft.Compute/virtualMachines/start/action",))) == [
         "Microsoft.Compute/virtualMachines/start/action"
     ]
+
+
+# --- least privilege: what Entra ID holds for Backline's service principal -----------------------------------
+
+DIRECTORY_READ = "7ab1d382-f21e-4acd-a863-ba3e13f7da61"
+DIRECTORY_READ_WRITE = "19dbc75e-c2e2-444c-a770-ec69d8559fc7"
+KEY_ID = "4f0f1e6a-8c1d-4b57-9e0a-2d4c9b1a7e11"
+
+
+def entra(checks: list[Check], part: str) -> list[Check]:
+    return [c for c in checks if c.check == "least privilege" and c.scope == f"service principal {SP}: {part}"]
+
+
+def test_a_clean_tenant_passes_entra_ids_half_in_four_graph_calls(serve: Serve) -> None:
+    fake = serve(onboarded())
+    reader, cloud = signed_in(fake)
+    checks = verify(plan(), reader, cloud)
+    evidence = {
+        part: [(c.status, c.evidence) for c in entra(checks, part)] for part in ("credentials", "permissions", "owners")
+    }
+    assert evidence == {
+        "credentials": [("pass", "no password or certificate on Backline's service principal here")],
+        "permissions": [("pass", "application and delegated permissions in Entra ID: none")],
+        "owners": [("pass", "no owners of Backline's service principal here")],
+    }
+    lookup = fake.calls("GET", "/v1.0/servicePrincipals")[0]
+    assert lookup.query["$select"] == "id,appId,passwordCredentials,keyCredentials"  # the credentials come with it
+    assert len(fake.calls("GET", "/v1.0/")) == 4
+
+
+def test_a_password_on_the_service_principal_fails_with_its_key_id_and_the_delete_command(serve: Serve) -> None:
+
+    world = onboarded()
+    world.credentials[SP] = [
+        DirectoryCredential(KEY_ID, display_name="temp for testing", end="2028-06-30T00:00:00Z"),
+        DirectoryCredential("0c0c0c0c-1111-4222-8333-444444444444", kind="certificate", display_name="CN=ops"),
+    ]
+    reader, cloud = signed_in(serve(world))
+    password, certificate = entra(verify(plan(), reader, cloud), "credentials")
+    assert password.status == certificate.status == "fail"
+    assert password.evidence.startswith(
+        f"a password on Backline's service principal in this tenant (key id {KEY_ID}, named 'temp for testing', "
+        "valid 2026-01-01T00:00:00Z to 2028-06-30T00:00:00Z): whoever holds it signs in as Backline"
+    )
+    assert password.fix == f"az cloud set --name FakeAzure && az ad sp credential delete --id {SP} --key-id {KEY_ID}"
+    assert certificate.fix is not None and certificate.fix.endswith(
+        "--key-id 0c0c0c0c-1111-4222-8333-444444444444 --cert"
+    )
+
+
+def test_directory_read_write_fails_and_directory_read_passes(serve: Serve) -> None:
+
+    world = onboarded()
+    world.app_role_grants = [
+        AppRoleGrant("ara-read", SP, MICROSOFT_GRAPH, DIRECTORY_READ),
+        AppRoleGrant("ara-write", SP, MICROSOFT_GRAPH, DIRECTORY_READ_WRITE),
+    ]
+    world.delegated_grants = [DelegatedGrant("grant-1", SP, MICROSOFT_GRAPH.object_id, "User.Read Mail.Send")]
+    fake = serve(world)
+    reader, cloud = signed_in(fake)
+    found = entra(verify(plan(), reader, cloud), "permissions")
+    assert [(c.status, c.evidence) for c in found] == [
+        ("fail", "application permission Directory.ReadWrite.All in Microsoft Graph allows more than reading"),
+        ("fail", "delegated permission Mail.Send in Microsoft Graph for every user (admin consent) allows more "
+         "than reading"),
+    ]  # fmt: skip
+    assert found[0].fix == (
+        f"az cloud set --name FakeAzure && az rest --method DELETE --url {cloud.graph}/v1.0/servicePrincipals/{SP}"
+        "/appRoleAssignments/ara-write"
+    )
+    # One GET more: Microsoft Graph's own service principal, whose appRoles name the assignments' role ids
+    assert [r.path for r in fake.calls("GET", f"/v1.0/servicePrincipals/{MICROSOFT_GRAPH.object_id}")] == [
+        f"/v1.0/servicePrincipals/{MICROSOFT_GRAPH.object_id}"
+    ]
+
+
+def test_read_only_permissions_pass_with_the_list_as_evidence(serve: Serve) -> None:
+
+    world = onboarded()
+    world.app_role_grants = [AppRoleGrant("ara-read", SP, MICROSOFT_GRAPH, DIRECTORY_READ)]
+    world.delegated_grants = [DelegatedGrant("grant-1", SP, MICROSOFT_GRAPH.object_id, "openid User.Read")]
+    reader, cloud = signed_in(serve(world))
+    [check] = entra(verify(plan(), reader, cloud), "permissions")
+    assert (check.status, check.evidence) == (
+        "pass",
+        "application and delegated permissions in Entra ID: application Directory.Read.All in Microsoft Graph; "
+        "delegated openid in Microsoft Graph; delegated User.Read in Microsoft Graph",
+    )
+
+
+def test_an_owner_of_the_service_principal_warns_by_name(serve: Serve) -> None:
+
+    world = onboarded()
+    world.owners[SP] = [Owner("6a6a6a6a-0000-4000-8000-000000000001", "Dana Ops", "dana@contoso.example")]
+    reader, cloud = signed_in(serve(world))
+    [check] = entra(verify(plan(), reader, cloud), "owners")
+    assert check.status == "warn"
+    assert check.evidence.startswith("user dana@contoso.example (object id 6a6a6a6a-0000-4000-8000-000000000001) owns")
+
+
+@pytest.mark.parametrize(
+    ("forbidden", "part"),
+    [("/appRoleAssignments", "permissions"), ("/oauth2PermissionGrants", "permissions"), ("/owners", "owners")],
+)
+def test_a_403_from_graph_is_unknown_naming_the_permission_never_pass(serve: Serve, forbidden: str, part: str) -> None:
+    fake = serve(onboarded())
+    fake.faults.graph_forbidden.append(forbidden)
+    reader, cloud = signed_in(fake)
+    checks = verify(plan(), reader, cloud)
+    [check] = entra(checks, part)
+    assert check.status == "unknown"
+    assert "HTTP 403 Authorization_RequestDenied" in check.evidence
+    assert check.fix is not None and "Application.Read.All" in check.fix
+    assert [c.status for c in entra(checks, "credentials")] == ["pass"]  # what was read is still reported
+
+
+def test_with_a_configured_object_id_the_credentials_are_read_by_id_and_unreadable_is_unknown(serve: Serve) -> None:
+    fake = serve(onboarded())
+    reader, cloud = signed_in(fake)
+    checks = verify(plan(), reader, cloud, principal_id=SP)
+    assert [c.status for c in entra(checks, "credentials")] == ["pass"]
+    by_id = fake.calls("GET", f"/v1.0/servicePrincipals/{SP}")[0]
+    assert by_id.path == f"/v1.0/servicePrincipals/{SP}" and "passwordCredentials" in by_id.query["$select"]
+    fake.faults.graph_forbidden.append(rf"/servicePrincipals/{SP}$")
+    reader, cloud = signed_in(fake)
+    [check] = entra(verify(plan(), reader, cloud, principal_id=SP), "credentials")
+    assert check.status == "unknown" and "Application.Read.All" in (check.fix or "")
+
+
+def test_an_application_permission_its_api_does_not_name_is_unknown(serve: Serve) -> None:
+
+    world = onboarded()
+    world.app_role_grants = [AppRoleGrant("ara-x", SP, MICROSOFT_GRAPH, "11111111-2222-4333-8444-555555555555")]
+    reader, cloud = signed_in(serve(world))
+    [check] = entra(verify(plan(), reader, cloud), "permissions")
+    assert check.status == "unknown" and "whose name its API does not say" in check.evidence
+
+
+@pytest.mark.parametrize(
+    ("name", "reads"),
+    [
+        ("Directory.Read.All", True),
+        ("User.ReadBasic.All", True),
+        ("SecurityActions.Read.All", True),  # the resource's own name says nothing
+        ("openid", True),
+        ("Directory.ReadWrite.All", False),
+        ("Mail.Send", False),
+        ("Sites.FullControl.All", False),
+        ("Directory.AccessAsUser.All", False),  # no "Read": not proven read-only
+        ("Application.ReadUpdate.All", False),
+    ],
+)
+def test_a_permission_is_read_only_only_when_its_name_says_so(name: str, reads: bool) -> None:
+
+    assert read_only(name) is reads

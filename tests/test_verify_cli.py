@@ -114,7 +114,9 @@ def test_junit_parses_with_one_case_per_check(
     suite = ElementTree.fromstring(out.encode()).find("testsuite")
     assert suite is not None
     cases = suite.findall("testcase")
-    assert len(cases) == int(suite.get("tests", "0")) == 12  # 8 access checks, 1 least privilege in Azure, 3 in Entra ID
+    assert (
+        len(cases) == int(suite.get("tests", "0")) == 12
+    )  # 8 access checks, 1 least privilege in Azure, 3 in Entra ID
     assert suite.get("errors") == "2" and suite.get("failures") == "0"
     errors = [(case.get("classname"), case.get("name")) for case in cases if case.find("error") is not None]
     # What SUB_B holds cannot be read, so neither can what else Backline holds there: unknown, never pass.
