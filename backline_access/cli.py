@@ -10,10 +10,11 @@ import os
 import shutil
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from enum import StrEnum
 from importlib.metadata import version as package_version
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import pulumi
 import typer
@@ -34,6 +35,10 @@ from .config import (
 )
 from .deploy import provider_settings
 from .init import write_atomically
+
+if TYPE_CHECKING:
+    from .verify.attestation import Attestation
+    from .verify.model import Check
 from .plan import AccessPlan, build_plan
 from .review import plan_document, plan_progress, render_az, render_markdown, render_text, run_offline
 
@@ -69,6 +74,7 @@ class VerifyFormat(StrEnum):
     text = "text"
     json = "json"
     junit = "junit"
+    markdown = "markdown"
 
 
 def _format_option(formats: type[StrEnum], help_text: str) -> Any:
@@ -218,7 +224,10 @@ def verify(
         ),
     ] = 600.0,
     output_format: Annotated[
-        str, _format_option(VerifyFormat, "text for people, json for bots, junit for CI test views.")
+        str,
+        _format_option(
+            VerifyFormat, "text for people, json for bots, junit for CI test views, markdown for an attestation."
+        ),
     ] = VerifyFormat.text.value,
     output: OutputOption = None,
 ) -> None:
@@ -230,6 +239,7 @@ def verify(
     usage, 3 credentials or tenant problem."""
     from .verify import Progress, ok, render_json, render_junit, tenant_problem, verify_until
     from .verify import render_text as render_checks
+    from .verify.attestation import render_markdown as render_attestation
 
     try:
         problem = _wait_problem(wait)
@@ -253,7 +263,15 @@ def verify(
         raise typer.Exit(EXIT_CREDENTIALS) from None
     progress = Progress()
     budget = wait + VERIFY_READ_SECONDS
-    renderers = {VerifyFormat.json: render_json, VerifyFormat.junit: render_junit}
+
+    def attested(checks: list[Check], heading: str | None = None, interrupted: bool = False) -> str:
+        return render_attestation(checks, _attestation(access.tenant_id, reader), heading, interrupted)
+
+    renderers: dict[VerifyFormat, Callable[..., str]] = {
+        VerifyFormat.json: render_json,
+        VerifyFormat.junit: render_junit,
+        VerifyFormat.markdown: attested,
+    }
     render = renderers.get(VerifyFormat(output_format), functools.partial(render_checks, width=_text_width(output)))
     heading = f"stack {label}, tenant {access.tenant_id}"
     try:
@@ -285,6 +303,17 @@ def verify(
         raise typer.Exit(EXIT_CREDENTIALS)
     if not ok(checks):
         raise typer.Exit(EXIT_FAILED)
+
+
+def _attestation(tenant: str, reader: EstateReader) -> Attestation:
+    """Who verified (read from the token once the checks signed in) and when."""
+    from .verify.attestation import Attestation
+
+    try:
+        who = reader.verifier()
+    except (SignInError, AzureReadError):
+        who = "unknown (no token)"
+    return Attestation(tenant, who, datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
 
 
 def _sign_in_settings(arm: dict[str, object]) -> dict[str, str]:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
 from fake_azure import FakeAzureServer
+from test_verification import SP as SP_ID
 from test_verification import SUB_A, SUB_B, TENANT, onboarded
 from typer.testing import CliRunner
 
@@ -277,3 +279,54 @@ def test_a_missing_group_reader_fails_with_the_command_that_grants_it(
     group = "/providers/Microsoft.Management/managementGroups/platform"
     assert [r for r in results(result.stdout) if r[0] == "FAIL"] == [("FAIL", "Reader", group)]
     assert f"--role Reader --scope {group}" in flat(result.stdout)
+
+
+def _tables(markdown: str) -> dict[str, list[list[str]]]:
+    """Each `##` section's table rows (cells as text), parsed by markdown-it as GitHub would render them."""
+    from markdown_it import MarkdownIt
+
+    tokens = MarkdownIt("commonmark").enable("table").parse(markdown)
+    sections: dict[str, list[list[str]]] = {}
+    section, row, in_body, in_heading = "", [], False, False
+    for token in tokens:
+        if token.type == "heading_open":
+            in_heading = True
+        elif token.type == "inline" and in_heading:
+            section, in_heading = token.content, False
+        elif token.type == "tbody_open":
+            in_body = True
+        elif token.type == "tbody_close":
+            in_body = False
+        elif token.type == "tr_open":
+            row = []
+        elif token.type == "inline" and in_body:
+            row.append("".join(child.content for child in token.children or []))
+        elif token.type == "tr_close" and in_body:
+            sections.setdefault(section, []).append(row)
+    return sections
+
+
+def _without_ids(evidence: str) -> str:
+    """Evidence without Azure's request ids, which differ from one run to the next."""
+    return re.sub(r" \(x-ms-correlation-request-id: [^)]*\)", "", evidence)
+
+
+def test_markdown_is_an_attestation_that_agrees_with_the_json(
+    signed_in_to: Callable[..., FakeAzureServer], stack_file: Callable[[str], Path]
+) -> None:
+    fake = signed_in_to(onboarded())
+    fake.faults.graph_forbidden.append("/owners")
+    code, markdown, _ = verify(stack_file, "--wait", "0", "--format", "markdown")
+    _, document, _ = verify(stack_file, "--wait", "0", "--format", "json")
+    assert code == 1  # the owners could not be read: unknown
+    tables = _tables(markdown)
+    header = dict(tables["Backline access attestation"])
+    assert header["Tenant"] == TENANT and header["Date (UTC)"].startswith("20")
+    assert header["Verified by"].startswith("app verifier (object id ")  # the token's appid and oid
+    assert header["Result"] == "not everything passes: 10 pass, 0 pending, 0 fail, 1 unknown, 1 warn"
+    least = tables["Least privilege: what else Backline holds, in Azure and in Entra ID"]
+    rows = [(s, c, scope, _without_ids(e)) for s, c, scope, e, _ in tables["Access Backline needs"] + least]
+    checks = json.loads(document)["checks"]
+    assert rows == [(c["status"].upper(), c["check"], c["scope"], _without_ids(c["evidence"])) for c in checks]
+    assert f"- `service principal {SP_ID}: owners` (least privilege): Microsoft Graph did not answer" in markdown
+    assert "## Scopes checked" in markdown and f"- `/subscriptions/{SUB_B}`" in markdown

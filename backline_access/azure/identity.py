@@ -223,3 +223,14 @@ def _federated_token(environ: Mapping[str, str], audience: str) -> str:
     )
     response.raise_for_status()
     return str(response.json()["value"])
+
+
+def token_subject(token: str) -> str:
+    """Who a token speaks for, as an attestation names them: a user by sign-in name, else an app by its id."""
+    oid = token_claim(token, "oid")
+    suffix = f" (object id {oid})" if oid else ""
+    user = token_claim(token, "upn") or token_claim(token, "unique_name") or token_claim(token, "preferred_username")
+    if user:
+        return f"user {user}{suffix}"
+    app = token_claim(token, "appid") or token_claim(token, "azp")
+    return f"app {app}{suffix}" if app else "unknown (the token names no user or app)"

@@ -15,7 +15,7 @@ from typing import Any
 from ..config import ClusterId, management_group_scope, parse_cluster_resource_id
 from . import directory
 from .errors import AzureFailure, AzureReadError
-from .identity import token_claim
+from .identity import token_claim, token_subject
 from .model import (
     AssignmentInventory,
     ClusterInfo,
@@ -84,6 +84,10 @@ class EstateReader:
     def credentials_tenant(self) -> str | None:
         """The tenant of the credentials (the token's `tid` claim), or None when it cannot be told."""
         return token_claim(self._token or self.arm.access_token(), "tid")
+
+    def verifier(self) -> str:
+        """Who the credentials are (from the token's claims), for an attestation."""
+        return token_subject(self._token or self.arm.access_token())
 
     def service_principal(self, app_id: str) -> str | None:
         """The object id of the app's service principal in the tenant, or None when there is none. The lookup reads

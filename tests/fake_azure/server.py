@@ -120,6 +120,7 @@ class FakeAzureServer:
         claims = {
             "tid": tenant or self.estate.tenant,
             "appid": client_id,
+            "oid": str(uuid.uuid5(uuid.NAMESPACE_OID, client_id)),  # the client's service principal in the tenant
             "aud": self.url,
             "exp": int(time.time() + lifetime),
             "jti": str(uuid.uuid4()),
