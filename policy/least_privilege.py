@@ -5,6 +5,10 @@ share the program's constants (a test compares the two). Role definitions are co
 lower-cased, never by name. A value unknown during preview makes pulumi-policy report the policy as not
 checkable (an advisory "can't run policy ... during preview"), never as passing: the validators read values
 plainly and let `UnknownValueError` through.
+
+How it fits with `backline-access verify`: this pack proves what the stack declares, before anything is granted;
+verify's "least privilege" checks prove what Azure and Entra ID hold for Backline's principal afterwards, whoever
+made it (a role given by hand, a credential added to the service principal).
 """
 
 from __future__ import annotations

@@ -287,7 +287,8 @@ def _tables(markdown: str) -> dict[str, list[list[str]]]:
 
     tokens = MarkdownIt("commonmark").enable("table").parse(markdown)
     sections: dict[str, list[list[str]]] = {}
-    section, row, in_body, in_heading = "", [], False, False
+    row: list[str] = []
+    section, in_body, in_heading = "", False, False
     for token in tokens:
         if token.type == "heading_open":
             in_heading = True
