@@ -183,6 +183,10 @@ class FakeAzureServer:
                 time.sleep(seconds)
         # ARM's ids of every request, as its answers carry them (support tickets quote them)
         ids = {"x-ms-correlation-request-id": str(uuid.uuid4()), "x-ms-request-id": str(uuid.uuid4())}
+        if path.lower().startswith("/v1.0/"):  # Microsoft Graph names them its own way
+            ids = {"request-id": str(uuid.uuid4())}
+            if headers.get("client-request-id"):
+                ids["client-request-id"] = headers["client-request-id"]  # echoed when the client sent one
         try:
             self._inject(method, path)
             status, extra, document = self._route(method, path, query, headers, parsed_body)
