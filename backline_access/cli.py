@@ -37,8 +37,7 @@ from .deploy import provider_settings
 from .init import write_atomically
 
 if TYPE_CHECKING:
-    from .verify.attestation import Attestation
-    from .verify.model import Check
+    from .verify import Attestation, Check
 from .plan import AccessPlan, build_plan
 from .review import plan_document, plan_progress, render_az, render_markdown, render_text, run_offline
 
@@ -237,9 +236,8 @@ def verify(
     else the Azure CLI login), on the stack's cloud. Ctrl-C while waiting reports the last results, marked
     interrupted, and exits 130. Exit codes: 0 all pass, 1 a check failed or stayed unknown, 2 invalid config or
     usage, 3 credentials or tenant problem."""
-    from .verify import Progress, ok, render_json, render_junit, tenant_problem, verify_until
+    from .verify import Progress, ok, render_attestation, render_json, render_junit, tenant_problem, verify_until
     from .verify import render_text as render_checks
-    from .verify.attestation import render_markdown as render_attestation
 
     try:
         problem = _wait_problem(wait)
@@ -307,7 +305,7 @@ def verify(
 
 def _attestation(tenant: str, reader: EstateReader) -> Attestation:
     """Who verified (read from the token once the checks signed in) and when."""
-    from .verify.attestation import Attestation
+    from .verify import Attestation
 
     try:
         who = reader.verifier()
