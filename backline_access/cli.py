@@ -35,11 +35,11 @@ from .config import (
 )
 from .deploy import provider_settings
 from .init import write_atomically
+from .plan import AccessPlan, build_plan
+from .review import plan_document, plan_progress, render_az, render_markdown, render_text, run_offline
 
 if TYPE_CHECKING:
     from .verify import Attestation, Check
-from .plan import AccessPlan, build_plan
-from .review import plan_document, plan_progress, render_az, render_markdown, render_text, run_offline
 
 app = typer.Typer(
     add_completion=False,

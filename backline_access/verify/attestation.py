@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .checks import Check, summary
+from .checks import Check
 from .least_privilege import CHECK as LEAST_PRIVILEGE
-from .report import INTERRUPTED, ok
+from .report import INTERRUPTED, verdict
 
 
 @dataclass(frozen=True)
@@ -21,8 +21,6 @@ class Attestation:
 def render_markdown(
     checks: Sequence[Check], attestation: Attestation, heading: str | None = None, interrupted: bool = False
 ) -> str:
-    counts = summary(checks)
-    verdict = "interrupted" if interrupted else ("all checks pass" if ok(checks) else "not everything passes")
     lines = [
         "# Backline access attestation",
         "",
@@ -32,7 +30,7 @@ def render_markdown(
         f"| Verified | {_cell(heading or '')} |",
         f"| Date (UTC) | {attestation.date} |",
         f"| Verified by | {_cell(attestation.verified_by)} |",
-        f"| Result | {verdict}: {', '.join(f'{n} {status}' for status, n in counts.items())} |",
+        f"| Result | {verdict(checks, interrupted)} |",
         "",
     ]
     if interrupted:

@@ -17,9 +17,23 @@ VERIFY_REPORT_VERSION = 1
 _STATUS_WORDS = {"pass": "PASS", "pending": "PENDING", "fail": "FAIL", "unknown": "UNKNOWN", "warn": "WARN"}
 
 
+# A warning (more access than the stack grants, read-only) does not fail verify.
+PASSING = frozenset({"pass", "warn"})
+
+
 def ok(checks: Sequence[Check]) -> bool:
-    """Everything passes; a warning (more access than the stack grants, read-only) does not fail verify."""
-    return all(check.status in ("pass", "warn") for check in checks)
+    return all(check.status in PASSING for check in checks)
+
+
+def verdict(checks: Sequence[Check], interrupted: bool = False) -> str:
+    """The one-line outcome every format ends (or heads) with, its counts included."""
+    if interrupted:
+        word = "interrupted"
+    elif not ok(checks):
+        word = "not everything passes"
+    else:
+        word = "all checks pass, with warnings" if any(c.status == "warn" for c in checks) else "all checks pass"
+    return f"{word}: {', '.join(f'{n} {status}' for status, n in summary(checks).items())}"
 
 
 def json_document(checks: Sequence[Check], heading: str | None = None, interrupted: bool = False) -> dict[str, Any]:
@@ -43,7 +57,6 @@ INTERRUPTED = "INTERRUPTED (Ctrl-C): the results of the last round that ended; w
 def render_text(checks: Sequence[Check], heading: str | None = None, interrupted: bool = False, width: int = 80) -> str:
     """One block per check: status and check first, then its scope, evidence and (unless it passes) the fix and
     the command that shows it, indented; prose wrapped at `width` between words, ids and commands never broken."""
-    counts = summary(checks)
     lines = wrap_words(f"Backline access checks: {heading}", width) if heading else []
     if interrupted:
         lines += wrap_words(INTERRUPTED, width)
@@ -58,13 +71,7 @@ def render_text(checks: Sequence[Check], heading: str | None = None, interrupted
                 lines += wrap_words(f"fix: {check.fix}", width, _INDENT + "     ", _INDENT)
             if check.query:
                 lines.append(f"{_INDENT}see it: {check.query}")  # a command: whole, to copy
-    warned = any(c.status == "warn" for c in checks)
-    verdict = (
-        ("all checks pass, with warnings" if warned else "all checks pass") if ok(checks) else "not everything passes"
-    )
-    if interrupted:
-        verdict = "interrupted"
-    lines += ["", f"{verdict}: {', '.join(f'{n} {status}' for status, n in counts.items())}"]
+    lines += ["", verdict(checks, interrupted)]
     return "\n".join(lines)
 
 
@@ -103,7 +110,7 @@ def render_junit(checks: Sequence[Check], heading: str | None = None, interrupte
         case = ElementTree.SubElement(suite, "testcase", classname=check.check, name=check.scope)
         if check.status == "warn":
             ElementTree.SubElement(case, "system-out").text = f"warning: {check.evidence}"
-        if check.status in ("pass", "warn"):
+        if check.status in PASSING:
             continue
         tag = "error" if check.status == "unknown" else "failure"
         detail = ElementTree.SubElement(case, tag, message=check.evidence, type=check.status)
@@ -129,7 +136,7 @@ class Progress:
 
     def __call__(self, checks: list[Check], seconds_left: float) -> None:
         self.last = checks
-        waiting = [c for c in checks if c.status not in ("pass", "warn")]
+        waiting = [c for c in checks if c.status not in PASSING]
         headline = f"{len(waiting)} of {len(checks)} checks not passing yet; {seconds_left:.0f} s left to wait"
         if self.live is not None:
             from rich.table import Table
