@@ -2,9 +2,11 @@
 the bash script (random names, `/resourcegroups/` scopes), 50 ms per call at the fake Azure.
 
 Reads Backline's role assignments the way the program does before registering anything (one listing per
-subscription) and matches them to the plan; beside it, the script's way: one `az role assignment list --scope`
-per scope, one after another (measured on a sample and extrapolated). Targets: under 10 s, and at most one call
-per subscription.
+subscription) and decides each grant's declaration against the stack's state (`adopt`): on a first run (the state
+holds nothing; the script's half is imported) and on a second one (the state holds all of them, under a renamed
+component, so each is matched by what it grants and aliased). Beside it, the script's way: one
+`az role assignment list --scope` per scope, one after another (measured on a sample and extrapolated). Targets:
+under 10 s, and at most one call per subscription.
 
     python benchmarks/adoption_scale.py
 """
@@ -41,6 +43,35 @@ def keep_half_as_the_script_left_them(path: Path) -> int:
     return len(kept)
 
 
+def after_the_first_run(plan: object, first: object) -> tuple[object, dict[str, list[object]]]:
+    """The state after a first run, as the engine answers it, with the component since renamed (every grant under
+    `old-<key>`, with ARM's outputs), and what Azure then lists: the script's half adopted, the rest created."""
+    from backline_access.azure import RoleAssignmentInfo
+    from backline_access.deploy.stack_state import COMPONENT_TYPE, ROLE_ASSIGNMENT_TYPE, StackState, state_resources
+
+    parent = f"urn:pulumi:dev::backline-access::{COMPONENT_TYPE}"
+    resources = {f"{parent}::old": {"type": COMPONENT_TYPE, "outputs": {"tenantId": "t"}}}
+    listed: dict[str, list[object]] = {}
+    for planned in plan.assignments:  # type: ignore[attr-defined]
+        adopted = first.declarations.get(planned)  # type: ignore[attr-defined]
+        grant = adopted.existing if adopted else None
+        name, scope = (grant.name, grant.scope) if grant else (planned.name, planned.scope)
+        resources[f"{parent}${ROLE_ASSIGNMENT_TYPE}::old-{planned.key}"] = {
+            "type": ROLE_ASSIGNMENT_TYPE,
+            "outputs": {
+                "name": name,
+                "scope": scope,
+                "roleDefinitionId": planned.role_definition_id,
+                "principalId": SP,
+                "principalType": "ServicePrincipal",
+            },
+        }
+        assignment_id = f"{scope}/providers/Microsoft.Authorization/roleAssignments/{name}"
+        info = RoleAssignmentInfo(assignment_id, name, scope, planned.role_definition_id, SP, "ServicePrincipal")
+        listed.setdefault(planned.listed_at, []).append(info)
+    return StackState(state_resources({"outputs": resources})), listed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--subscriptions", type=int, default=1000)
@@ -50,7 +81,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from backline_access.config.model import AccessConfig
-    from backline_access.deploy.adoption import adoptable
+    from backline_access.deploy.adoption import adopt, moved_from
+    from backline_access.deploy.stack_state import StackState
     from backline_access.plan import build_plan
 
     folder = Path(tempfile.mkdtemp())
@@ -63,9 +95,16 @@ def main() -> None:
         before = reader.calls
         start = time.perf_counter()
         inventory = reader.role_assignments(SP, plan.listing_scopes)
-        adopted = adoptable(plan, SP, inventory.assignments)
+        first = adopt(plan, SP, inventory.assignments, StackState())
         elapsed = time.perf_counter() - start
         calls = reader.calls - before
+        adopted = [d for d in first.declarations.values() if d.import_id]
+
+        state, listed = after_the_first_run(plan, first)
+        start = time.perf_counter()
+        second = adopt(plan, SP, listed, state)  # type: ignore[arg-type]
+        moved = moved_from(state, plan)
+        second_run = time.perf_counter() - start
 
         scopes = [a.scope for a in plan.assignments][: args.baseline_sample]
         filter_ = {"api-version": "2022-04-01", "$filter": f"principalId eq '{SP}'"}
@@ -82,10 +121,15 @@ def main() -> None:
         f"{existing} made by the script, {args.latency * 1000:.0f} ms per call:\n"
         f"  adoption look-ups: {len(adopted)} adopted in {elapsed:.2f} s, {calls} calls "
         "(target: under 10 s, at most one call per subscription)\n"
+        f"  second run, state of {len(state.resources)} resources under a renamed component: "
+        f"{sum(1 for d in second.declarations.values() if d.alias)} grants matched and aliased, "
+        f"{len(second.drift)} missing in Azure, component alias {'found' if moved else 'NOT found'}, "
+        f"in {second_run:.2f} s (no calls)\n"
         f"  baseline, one listing per scope in sequence: {baseline:.0f} s, {len(plan.assignments)} calls "
         f"(extrapolated from {len(scopes)} calls)"
     )
     assert len(adopted) == existing, (len(adopted), existing)
+    assert moved is not None and all(d.alias for d in second.declarations.values()) and not second.drift
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from fake_azure import FakeAzureServer
 from backline_access.azure import AssignmentInventory, AzureFailure, ClusterInfo, ClusterState, RoleAssignmentInfo
 from backline_access.config.identifiers import ClusterId
 from backline_access.config.source import handed_over_config
-from backline_access.review.offline import FakeAzure, InProcessReads, OfflineRun, run_offline
+from backline_access.review.offline import FakeAzure, InProcessReads, OfflineRun, PulumiBackend, run_offline
 
 REPO = Path(__file__).resolve().parent.parent
 REFERENCE = REPO.parent / "shared" / "reference"
@@ -73,11 +73,11 @@ class Estate(FakeAzure, InProcessReads):
         service_principal: str | None = None,
         unreadable: dict[str, AzureFailure] | None = None,
         assignments: list[RoleAssignmentInfo] | None = None,
-        checkpoint: dict[str, dict[str, object]] | None = None,
+        backend: PulumiBackend | None = None,
     ) -> None:
         FakeAzure.__init__(self)
         InProcessReads.__init__(self)
-        self.checkpoint = checkpoint or {}
+        self.backend = backend or self.backend
         self.assignments = assignments or []
         self.credential_tenant = credential_tenant
         self.clusters = clusters
@@ -122,12 +122,6 @@ class Estate(FakeAzure, InProcessReads):
             "appRoleAssignmentRequired": True,
             "tags": ["customer-tag"],
         }
-
-
-def checkpoint_of(run: OfflineRun) -> dict[str, dict[str, object]]:
-    """The stack's checkpoint after a run, as the engine's built-in provider answers readStackResourceOutputs:
-    every resource by URN, with its type."""
-    return {r.urn: {"type": r.type, "outputs": dict(r.inputs)} for r in run.registrations}
 
 
 def warnings_besides_placeholders(run: OfflineRun) -> list[str]:

@@ -8,9 +8,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import pytest
-from conftest import checkpoint_of
 from fake_azure import BACKLINE_APP_ID, Assignment, Cluster, FakeAzureServer
 from fake_azure import Estate as FakeEstate
+from fake_pulumi import DiyBackend
 from pulumi.runtime.mocks import MockResourceArgs
 
 from backline_access.deploy.preflight import PreflightError
@@ -244,15 +244,21 @@ def test_a_tenant_the_script_onboarded_is_adopted_whole_and_nothing_is_created(f
 
 def test_a_second_run_declares_what_the_stack_manages_with_no_import_id(fake: FakeAzureServer) -> None:
     script_onboarded(fake)
-    first = run_offline(config((SUB_A, "rg-prod", "aks-prod")), azure=ProviderOfFake(fake))
+    backend = DiyBackend()
+    first_mocks = ProviderOfFake(fake)
+    first_mocks.backend = backend
+    first = run_offline(config((SUB_A, "rg-prod", "aks-prod")), azure=first_mocks)
     assert all(r.import_id for r in first.of_type(ASSIGNMENT))
+    backend.deploy(first)
     # ARM now spells the resource group segment of every id otherwise than the first run saw it.
     for assignment in fake.estate.assignments:
         assignment.id_scope = assignment.scope.replace("/resourcegroups/", "/RESOURCEGROUPS/")
     second_mocks = ProviderOfFake(fake)
-    second_mocks.checkpoint = checkpoint_of(first)
+    second_mocks.backend = backend
     second = run_offline(config((SUB_A, "rg-prod", "aks-prod")), azure=second_mocks)
     assert [r.import_id for r in second.of_type(ASSIGNMENT)] == ["", "", ""]  # an import would replace: delete
+    assert [r.step for r in second.of_type(ASSIGNMENT)] == ["same", "same", "same"]
+    assert second.deleted == []
     assert {r.name: r.inputs["roleAssignmentName"] for r in second.of_type(ASSIGNMENT)} == {
         r.name: r.inputs["roleAssignmentName"] for r in first.of_type(ASSIGNMENT)
     }

@@ -390,6 +390,17 @@ def test_a_password_on_the_service_principal_fails_with_its_key_id_and_the_delet
     )
 
 
+def test_an_expired_password_on_the_service_principal_still_fails(serve: Serve) -> None:
+    # Expiry is not removal: it was made by someone outside Backline, and a renewal needs no new grant.
+    world = onboarded()
+    world.credentials[SP] = [DirectoryCredential(KEY_ID, start="2024-01-01T00:00:00Z", end="2025-01-01T00:00:00Z")]
+    reader, cloud = signed_in(serve(world))
+    [password] = entra(verify(plan(), reader, cloud), "credentials")
+    assert password.status == "fail"
+    assert "valid 2024-01-01T00:00:00Z to 2025-01-01T00:00:00Z" in password.evidence
+    assert password.fix is not None and password.fix.endswith(f"--key-id {KEY_ID}")
+
+
 def test_directory_read_write_fails_and_directory_read_passes(serve: Serve) -> None:
 
     world = onboarded()

@@ -3,11 +3,14 @@
 from .component import BacklineAccess
 from .program import run
 from .providers import provider_settings, unknown_cloud_problems
-from .stack_state import READ_STACK_RESOURCES
+from .stack_state import READ_STACK_OUTPUTS, READ_STACK_RESOURCES
+from .urn import Urn
 
 __all__ = [
+    "READ_STACK_OUTPUTS",
     "READ_STACK_RESOURCES",
     "BacklineAccess",
+    "Urn",
     "provider_settings",
     "run",
     "unknown_cloud_problems",

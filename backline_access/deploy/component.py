@@ -36,7 +36,7 @@ from ..config import (
 )
 from ..plan import AccessPlan, PlannedAssignment, build_plan
 from ..verify import verify_after_update
-from .adoption import Declaration, adoptable, conditional_equivalents, declarations, declared_inputs, unrequested
+from .adoption import Adoption, Declaration, adopt, declared_inputs, held_principal, moved_from, unrequested
 from .preflight import (
     PreflightError,
     check_clusters,
@@ -47,14 +47,15 @@ from .preflight import (
     signed_in_or_stop,
 )
 from .providers import ARM, GRAPH, ArmProvider, given_providers, provider_settings
-from .stack_state import managed_role_assignments
+from .stack_state import COMPONENT_TYPE, StackState, read_stack_state
 
-COMPONENT_TYPE = "backline:index:BacklineAccess"
 MANAGED_SPELLINGS = ["scope", "roleDefinitionId"]
 # How long the reads before anything is registered may take, and the checks after `pulumi up` (which never
 # fail the update: what they cannot read in time is unknown, with `backline-access verify` to run).
 PREFLIGHT_SECONDS = 300.0
 POST_DEPLOY_SECONDS = 60.0
+# The one-run switch for lost state: with the state unknown, grants under this project's own names are imported too.
+STATE_LOST_SWITCH = "BACKLINE_ACCESS_STATE_LOST"
 
 # Everything a customer (or the bash script, or admin consent) may have set on an adopted service
 # principal: adopting it must never change these. Only clientId is ours.
@@ -112,6 +113,12 @@ class BacklineAccess(pulumi.ComponentResource):
         plan = build_plan(access)
         handed_over, secret_keys = provider_config_from_pulumi()
         settings = provider_settings(handed_over, secret_keys, os.environ, plan.tenant_id, plan.home_subscription)
+        # The state first, before anything is registered: a component renamed or moved under another keeps its
+        # resources by an alias to the URN the state holds it under.
+        self._state = read_stack_state()
+        moved = moved_from(self._state, plan)
+        if moved is not None:
+            opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(aliases=[moved]))
         super().__init__(COMPONENT_TYPE, name, None, opts)
 
         given = given_providers(opts)
@@ -142,7 +149,7 @@ class BacklineAccess(pulumi.ComponentResource):
             consent_url = _admin_consent_url(plan, cloud, settings.cloud)
             graph, existing = self._find_principal(name, access.service_principal, plan, consent_url)
             known_principal = access.service_principal.object_id or existing
-            in_azure = self._existing_access(name, plan, known_principal) if known_principal else {}
+            in_azure = self._existing_access(plan, known_principal) if known_principal else {}
         principal_id, grants_depend_on = self._declare_principal(name, access.service_principal, graph, existing)
         assignments = {
             planned: self._assign(name, planned, principal_id, arm, grants_depend_on, in_azure.get(planned))
@@ -250,7 +257,7 @@ class BacklineAccess(pulumi.ComponentResource):
             return None
         return inventory.subscriptions
 
-    def _existing_access(self, name: str, plan: AccessPlan, principal_id: str) -> dict[PlannedAssignment, Declaration]:
+    def _existing_access(self, plan: AccessPlan, principal_id: str) -> dict[PlannedAssignment, Declaration]:
         """The planned grants Azure already has, read before anything is registered (one listing per subscription
         or group), and how each is declared: imported unless this stack's state already holds it."""
         reads = self._read_side()
@@ -263,23 +270,20 @@ class BacklineAccess(pulumi.ComponentResource):
                 "failing with RoleAssignmentExists); nothing was granted:\n"
                 + unreadable_scopes(inventory.failures, "the deployer")
             )
-        for left in unrequested(plan, principal_id, inventory.assignments):
+        for left in unrequested(plan, principal_id, inventory.assignments, self._state):
             pulumi.log.warn(
                 f"Backline's service principal also has role {left.role_guid} at {left.scope} "
                 f"(assignment {left.name}), which this stack does not ask for and did not create: left alone. "
                 f"Remove it by hand if it should go: az role assignment delete --ids {left.id}",
                 resource=self,
             )
-        adopted = adoptable(plan, principal_id, inventory.assignments)
-        conditional = conditional_equivalents(plan, principal_id, inventory.assignments)
-        if not adopted and not conditional:
-            return {}
-        in_state = managed_role_assignments(self)
-        managed = {planned for planned in plan.assignments if f"{name}-{planned.key}" in in_state}
-        blocking = {planned: found for planned, found in conditional.items() if planned not in managed}
-        if blocking:
-            raise _conditional_error(blocking)
-        return declarations(adopted, managed)
+        switched = os.environ.get(STATE_LOST_SWITCH) == "true"
+        adoption = adopt(plan, principal_id, inventory.assignments, self._state, adopt_own_names=switched)
+        if adoption.blocking:
+            raise _conditional_error(adoption.blocking)
+        for warning in _state_warnings(adoption, self._state, switched):
+            pulumi.log.warn(warning, resource=self)
+        return dict(adoption.declarations)
 
     def _declare_principal(
         self,
@@ -294,6 +298,8 @@ class BacklineAccess(pulumi.ComponentResource):
             return settings.object_id or "", []
         # `existing` declares the principal too (imported, retained, nothing changed): a stack that created it
         # with deleteOnDestroy and then switches to `existing` must not delete it because it left the program.
+        # Held by this stack's state: declared with no import id, under the URN the state holds it (a rename).
+        held = held_principal(self._state, existing) if existing else None
         principal = azuread.ServicePrincipal(
             f"{name}-service-principal",
             client_id=BACKLINE_APP_ID,
@@ -301,7 +307,8 @@ class BacklineAccess(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(
                 parent=self,
                 provider=graph,
-                import_=service_principal_id(existing) if existing else None,
+                import_=service_principal_id(existing) if existing and not held else None,
+                aliases=[held] if held else None,
                 ignore_changes=SERVICE_PRINCIPAL_SETTINGS,
                 retain_on_delete=not settings.delete_on_destroy,
             ),
@@ -337,6 +344,8 @@ class BacklineAccess(pulumi.ComponentResource):
                 # another spelling of either, in ARM's answer or in an earlier run's text, is the same grant and
                 # never a replacement, which would delete Backline's live access.
                 ignore_changes=MANAGED_SPELLINGS if declaration and declaration.managed else None,
+                # Held by the state under another URN (the component was renamed or moved): moved, never deleted.
+                aliases=[declaration.alias] if declaration and declaration.alias else None,
                 # The name is derived from the scope, so a replacement reuses it: delete first.
                 delete_before_replace=True,
                 depends_on=depends_on or None,
@@ -386,6 +395,40 @@ def _conditional_error(blocking: Mapping[PlannedAssignment, RoleAssignmentInfo])
         "RoleAssignmentExists, and adopting them would take their condition for this stack's grant. Nothing was "
         "granted:\n" + "\n".join(lines)
     )
+
+
+def _state_warnings(adoption: Adoption, state: StackState, switched: bool) -> list[str]:
+    """What the state says that a reviewer must know: grants it holds that Azure does not, grants taken as this
+    stack's own while its state is unknown, and the lost-state switch where it has no effect."""
+    warnings: list[str] = []
+    if adoption.drift:
+        lines = [
+            f"  - {d.planned.role.name} at {d.planned.scope}: assignment {d.held.name}"
+            + (f" (Azure has an equivalent, {d.instead.name}: after the refresh it is adopted)" if d.instead else "")
+            for d in adoption.drift
+        ]
+        warnings.append(
+            f"{len(lines)} grant(s) in this stack's state are missing in Azure (deleted outside Pulumi?). Until a "
+            "refresh, Pulumi believes they exist and grants nothing, so Backline lacks this access:\n"
+            + "\n".join(lines)
+            + "\n    fix: pulumi up --refresh (reads every resource of the stack, then grants what is missing)"
+        )
+    if adoption.own_in_unknown_state:
+        scopes = ", ".join(p.scope for p in adoption.own_in_unknown_state[:3])
+        more = len(adoption.own_in_unknown_state) - 3
+        warnings.append(
+            f"{len(adoption.own_in_unknown_state)} planned grant(s) exist in Azure under this project's own names "
+            f"({scopes}{f' and {more} more' if more > 0 else ''}), and this stack's state is unknown "
+            f"({state.unknown_because}): they are declared as this stack's own, with no import. If pulumi up fails "
+            "on them with 'cannot create already existing resource', the stack that made them is lost: run "
+            f"{STATE_LOST_SWITCH}=true pulumi up once to adopt them"
+        )
+    if switched and state.known:
+        warnings.append(
+            f"{STATE_LOST_SWITCH}=true has no effect: this stack's state was read, and grants it does not hold are "
+            "adopted anyway. Unset it."
+        )
+    return warnings
 
 
 def _group_problem(group: str, failure: AzureFailure) -> str:

@@ -2,6 +2,9 @@
 
 `FakeAzure` answers what the program asks of Azure; `OfflineAzure`, the default, answers without
 checking anything, and every such answer is recorded so reports can show it as "not checked offline".
+`PulumiBackend` answers what the program asks of the engine about the stack's own state, and the recording
+monitor decides each registration's step against that state as the engine does (URNs, aliases, imports, the
+replacements a provider would ask for, and the deletes at the end).
 """
 
 from __future__ import annotations
@@ -15,10 +18,12 @@ import grpc
 import pulumi
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks, set_mocks
+from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime.sync_await import _sync_await
 
 from ..azure import AssignmentInventory, ClusterInfo, ClusterInventory, ClusterReads, ClusterState, GroupInventory
 from ..config import ClusterId
-from ..deploy import READ_STACK_RESOURCES
+from ..deploy import READ_STACK_OUTPUTS, READ_STACK_RESOURCES, Urn
 
 PROJECT = "backline-access"
 PLACEHOLDER_OBJECT_ID = "<service principal object id: known after pulumi up>"
@@ -28,9 +33,52 @@ GET_SERVICE_PRINCIPAL = "azuread:index/getServicePrincipal:getServicePrincipal"
 GET_CLIENT_TOKEN = "azure-native:authorization:getClientToken"
 
 
+@dataclass
+class StateEntry:
+    """One resource of a stack's checkpoint, as the engine keeps it."""
+
+    urn: str
+    type: str
+    id: str
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]
+    import_id: str = ""
+
+
+class EngineCrash(BaseException):
+    """The Pulumi CLI itself died (a Go panic in its resource monitor): no program can catch it, so neither may
+    the program under test. A BaseException, so that no `except Exception` in the program swallows it."""
+
+
+class PulumiBackend:
+    """Where the stack's state lives, as the engine's built-in provider answers about it. This one is the offline
+    plan's: a stack that `pulumi stack init` made on a DIY backend and that was never deployed. Its checkpoint's
+    `Latest` is nil: `readStackOutputs` answers empty (`pkg/backend/diy/state.go` 175-197), and
+    `readStackResourceOutputs` panics the CLI (`pkg/backend/backend.go` 448 ranges over a nil snapshot)."""
+
+    organization = "organization"
+
+    def __init__(self) -> None:
+        self.reads: list[tuple[str, str]] = []  # (invoke token, stack name) as the program asked
+
+    def latest(self) -> dict[str, StateEntry]:
+        """The current stack's latest checkpoint, by URN: what the update starts from."""
+        return {}
+
+    def stack_outputs(self, name: str) -> dict[str, Any]:
+        self.reads.append((READ_STACK_OUTPUTS, name))
+        return {"name": name, "outputs": {}, "secretOutputNames": []}
+
+    def stack_resources(self, name: str) -> dict[str, Any]:
+        self.reads.append((READ_STACK_RESOURCES, name))
+        raise EngineCrash("panic: runtime error: invalid memory address or nil pointer dereference")
+
+
 @dataclass(frozen=True)
 class Registration:
-    """One resource as the program registered it, with the options a user sees in `pulumi preview`."""
+    """One resource as the program registered it, with the options a user sees in `pulumi preview`, and the step
+    the engine would take for it against the stack's state: "create", "import", "import-replace" (the old one is
+    deleted), "same", "update" or "replace" (its old one deleted, delete-first)."""
 
     type: str
     name: str
@@ -44,6 +92,11 @@ class Registration:
     ignore_changes: tuple[str, ...]
     dependencies: tuple[str, ...] = ()
     secret_inputs: tuple[str, ...] = ()  # inputs sent to the engine as secrets
+    aliases: tuple[str, ...] = ()
+    step: str = "create"
+    old_urn: str = ""  # the state's URN it was matched with (its own, or an alias)
+    id: str = ""  # the id the engine answered with
+    outputs: dict[str, Any] = field(default_factory=dict)  # and the outputs it would store
 
 
 @dataclass(frozen=True)
@@ -61,6 +114,8 @@ class OfflineRun:
     outputs: dict[str, Any]
     registered_outputs: dict[str, list[str]] = field(default_factory=dict)
     reads: list[str] = field(default_factory=list)  # questions the read side answered in-process
+    deleted: list[str] = field(default_factory=list)  # URNs of the state that the update would delete at its end
+    stack_outputs: dict[str, Any] = field(default_factory=dict)  # what the program exported
 
     def of_type(self, type_: str) -> list[Registration]:
         return [r for r in self.registrations if r.type == type_]
@@ -91,10 +146,7 @@ class FakeAzure(Mocks):
         self.provider_inputs: dict[str, dict[str, Any]] = {}
         self.created: list[tuple[str, str]] = []
         self.service_principal_ids: list[tuple[str, str]] = []  # (id, object id) of principals it created
-        # The stack's latest checkpoint as the engine's built-in provider answers it: URN -> {type, outputs}.
-        # Empty: a new stack (or one whose state was lost).
-        self.checkpoint: dict[str, dict[str, Any]] = {}
-        self.stack_reads: list[str] = []  # the stack names the program asked the backend for
+        self.backend = PulumiBackend()
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         self.created.append((args.typ, args.name))
@@ -109,11 +161,12 @@ class FakeAzure(Mocks):
                 self.service_principal_ids.append((resource_id, object_id))
             return resource_id, {**args.inputs, "objectId": object_id}
         if args.typ == "azure-native:authorization:RoleAssignment":
-            inputs = args.inputs
-            assignment_id = (
-                f"{inputs['scope']}/providers/Microsoft.Authorization/roleAssignments/{inputs['roleAssignmentName']}"
-            )
-            return assignment_id, {**inputs, "name": inputs["roleAssignmentName"]}
+            # azure-native's outputs: ARM's body flattened (name, type, the properties), not the path parameter
+            # roleAssignmentName; the id is ARM's.
+            inputs = dict(args.inputs)
+            name = inputs.pop("roleAssignmentName")
+            assignment_id = f"{inputs['scope']}/providers/Microsoft.Authorization/roleAssignments/{name}"
+            return assignment_id, {"name": name, "type": "Microsoft.Authorization/roleAssignments", **inputs}
         return f"{args.name}-id", dict(args.inputs)
 
     def call(self, args: MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
@@ -124,16 +177,14 @@ class FakeAzure(Mocks):
             return self.answer_service_principal(args.args)
         if args.token == GET_CLIENT_TOKEN:
             return {"token": self.answer_client_token(provider, args.args)}
+        if args.token == READ_STACK_OUTPUTS:
+            return self.backend.stack_outputs(str(args.args.get("name")))
         if args.token == READ_STACK_RESOURCES:
-            return self.answer_stack_resources(str(args.args.get("stackName")))
+            return self.backend.stack_resources(str(args.args.get("stackName")))
         raise AzureError(f"{args.token} is not answered offline")
 
     def created_object_id(self) -> str:
         return PLACEHOLDER_OBJECT_ID
-
-    def answer_stack_resources(self, stack_name: str) -> dict[str, Any]:
-        self.stack_reads.append(stack_name)
-        return {"name": stack_name, "outputs": dict(self.checkpoint)}
 
     def answer_client_config(self, provider: Mapping[str, Any]) -> dict[str, Any]:
         return {"tenantId": provider.get("tenantId"), "subscriptionId": provider.get("subscriptionId")}
@@ -203,36 +254,124 @@ def _provider_name(reference: str) -> str:
     return parts[-2] if len(parts) >= 2 else ""
 
 
+# Inputs whose change a provider's Diff answers with a replacement: azure-native's forceNewMap for RoleAssignment
+# (`provider/pkg/gen/replacement.go`: principalId, scope) and its path parameter, the assignment's name.
+REPLACED_ON_CHANGE = {"azure-native:authorization:RoleAssignment": ("principalId", "scope", "roleAssignmentName")}
+_ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
+
+
 class RecordingMonitor(MockMonitor):
-    def __init__(self, mocks: Mocks, on_register: Callable[[int], None] | None = None) -> None:
+    """Pulumi's mock monitor, answering as the engine would against the stack's latest checkpoint (`olds`)."""
+
+    def __init__(
+        self, mocks: Mocks, on_register: Callable[[int], None] | None = None, olds: Mapping[str, StateEntry] = {}
+    ) -> None:
         super().__init__(mocks)
         self.on_register = on_register
         self.registrations: list[Registration] = []
         self.invokes: list[InvokeCall] = []
         self.registered_outputs: dict[str, list[str]] = {}
+        self.olds = dict(olds)
+        self.claimed: dict[str, str] = {}  # old URN -> the new URN that took it over
+        self.moved_from: dict[str, str] = {}  # new URN -> the old URN it matched by an alias
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        # The engine's way: the parent's whole qualified type, the root stack left out (`deployment.go`
+        # `generateURN`, 796-805). The mock's own keeps only the parent's last type segment.
+        qualified = type_
+        if parent and Urn.parse(parent).qualified_type != _ROOT_STACK_TYPE:
+            qualified = f"{Urn.parse(parent).qualified_type}${type_}"
+        return str(Urn(pulumi.get_stack(), pulumi.get_project(), qualified, name))
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
-        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
-        if request.type != "pulumi:pulumi:Stack":
-            self.registrations.append(
-                Registration(
-                    type=request.type,
-                    name=request.name,
-                    urn=response.urn,
-                    parent=request.parent,
-                    provider=request.provider,
-                    inputs=pulumi.runtime.rpc.deserialize_properties(request.object),
-                    import_id=request.importId,
-                    retain_on_delete=request.retainOnDelete,
-                    delete_before_replace=request.deleteBeforeReplace,
-                    ignore_changes=tuple(request.ignoreChanges),
-                    dependencies=tuple(request.dependencies),
-                    secret_inputs=_secret_fields(request.object),
-                )
+        if request.type == _ROOT_STACK_TYPE:
+            return super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        urn = self.make_urn(request.parent, request.type, request.name)
+        inputs = pulumi.runtime.rpc.deserialize_properties(request.object)
+        aliases = tuple(alias.urn for alias in request.aliases if alias.urn)
+        old = self._old_resource(urn, request, aliases)
+        step = self._step(request, inputs, old)
+        if step in ("same", "update") and old is not None:
+            response = self._keep(urn, old)
+        else:
+            response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        self.registrations.append(
+            Registration(
+                type=request.type,
+                name=request.name,
+                urn=response.urn,
+                parent=request.parent,
+                provider=request.provider,
+                inputs=inputs,
+                import_id=request.importId,
+                retain_on_delete=request.retainOnDelete,
+                delete_before_replace=request.deleteBeforeReplace,
+                ignore_changes=tuple(request.ignoreChanges),
+                dependencies=tuple(request.dependencies),
+                secret_inputs=_secret_fields(request.object),
+                aliases=aliases,
+                step=step,
+                old_urn=old.urn if old else "",
+                id=response.id,
+                outputs=pulumi.runtime.rpc.deserialize_properties(response.object),
             )
-            if self.on_register is not None:
-                self.on_register(len(self.registrations))
+        )
+        if self.on_register is not None:
+            self.on_register(len(self.registrations))
         return response
+
+    def _old_resource(self, urn: str, request: Any, aliases: Sequence[str]) -> StateEntry | None:
+        """`step_generator.go` `getOldResource` (655-712): the URN first, then each alias, then the alias the
+        engine derives from the parent's alias (`inheritedChildAlias`, 590-619). Two claims on one old resource
+        are the engine's "Duplicate resource alias" error."""
+        candidates = [urn, *aliases]
+        parent_old = self.moved_from.get(request.parent)
+        if parent_old:
+            parent, old_parent = Urn.parse(request.parent), Urn.parse(parent_old)
+            name = request.name
+            if name.startswith(parent.name):
+                name = old_parent.name + name[len(parent.name) :]
+            candidates.append(str(old_parent.child(request.type, name)))
+        for candidate in candidates:
+            if candidate not in self.olds:
+                continue
+            if candidate in self.claimed:
+                raise RuntimeError(f"Duplicate resource alias: {candidate} is claimed by {self.claimed[candidate]}")
+            self.claimed[candidate] = urn
+            if candidate != urn:
+                self.moved_from[urn] = candidate
+            return self.olds[candidate]
+        return None
+
+    def _step(self, request: Any, inputs: Mapping[str, Any], old: StateEntry | None) -> str:
+        """The step for one registration: the import rule of `step_generator.go` 1104-1113 (an import id unequal,
+        as text, to the stored import id, else the stored id, imports; over an old resource that is an
+        import-replacement, 1195-1200), else a diff of the inputs a provider replaces on."""
+        if request.custom and request.importId:
+            if old is None:
+                return "import"
+            if (old.import_id or old.id) != request.importId:
+                return "import-replace"
+        if old is None:
+            return "create"
+        ignored = set(request.ignoreChanges)
+        replaced = [k for k in REPLACED_ON_CHANGE.get(request.type, ()) if k not in ignored]
+        if any(old.inputs.get(key) != inputs.get(key) for key in replaced):
+            return "replace"
+        changed = {k for k in set(old.inputs) | set(inputs) if k not in ignored and old.inputs.get(k) != inputs.get(k)}
+        return "update" if changed else "same"
+
+    def _keep(self, urn: str, old: StateEntry) -> Any:
+        """The engine's answer for a resource it keeps: its id and outputs from the state."""
+        state = _sync_await(pulumi.runtime.rpc.serialize_properties(old.outputs, {}))
+        self.resources[urn] = MockMonitor.ResourceRegistration(urn, old.id, old.outputs)
+        return resource_pb2.RegisterResourceResponse(urn=urn, id=old.id, object=state)
+
+    def deleted(self) -> list[str]:
+        """The old resources no registration took over, and those replaced: the update deletes them at its end
+        (`step_generator.go` `GenerateDeletes`)."""
+        replaced = {r.old_urn for r in self.registrations if r.step in ("replace", "import-replace")}
+        return sorted((set(self.olds) - set(self.claimed)) | replaced)
 
     def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         outputs = pulumi.runtime.rpc.deserialize_properties(request.outputs)
@@ -245,7 +384,9 @@ class RecordingMonitor(MockMonitor):
         try:
             return super().Invoke(request)  # type: ignore[no-untyped-call]
         except AzureError as error:
-            raise _InvokeFailed(str(error)) from None
+            # The engine wraps a provider's error (`pkg/resource/deploy/source_eval.go` 1143-1145); the SDK
+            # then raises "invoke of <token> failed: <this>".
+            raise _InvokeFailed(f"invocation of {request.tok} returned an error: {error}") from None
 
 
 def _secret_fields(struct: Any) -> tuple[str, ...]:
@@ -296,20 +437,33 @@ def run_offline(
     if reader is None and isinstance(azure, ClusterReads):
         reader = azure
 
-    monitor = RecordingMonitor(azure, on_register)
+    monitor = RecordingMonitor(azure, on_register, azure.backend.latest())
     collector = _WarningCollector()
     logger = logging.getLogger(f"backline_access.offline.{id(monitor)}")
     logger.propagate = False
     logger.addHandler(collector)
     runtime_settings.ROOT.set(None)
-    set_mocks(monitor.mocks, project=PROJECT, stack=stack, preview=preview, logger=logger, monitor=monitor)
+    set_mocks(
+        monitor.mocks,
+        project=PROJECT,
+        stack=stack,
+        preview=preview,
+        logger=logger,
+        monitor=monitor,
+        organization=azure.backend.organization,
+    )
     pulumi.runtime.set_all_config(dict(handed_over_config), list(secret_keys))
     holder = _Holder()
+    exported = _Holder()
 
     @pulumi.runtime.test  # type: ignore[untyped-decorator]
     def evaluate() -> pulumi.Output[Any]:
         access = program() if program else run(reader=reader)
-        return pulumi.Output.all(**access.outputs()).apply(holder.outputs.update)
+        stack_outputs = dict(getattr(pulumi.runtime.get_root_resource(), "outputs", None) or {})
+        return pulumi.Output.all(
+            pulumi.Output.all(**access.outputs()).apply(holder.outputs.update),
+            pulumi.Output.all(**stack_outputs).apply(exported.outputs.update),
+        )
 
     evaluate()
     return OfflineRun(
@@ -319,4 +473,6 @@ def run_offline(
         holder.outputs,
         monitor.registered_outputs,
         list(reader.reads) if isinstance(reader, InProcessReads) else [],
+        deleted=monitor.deleted(),
+        stack_outputs=exported.outputs,
     )
