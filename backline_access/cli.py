@@ -34,7 +34,7 @@ from .config import (
     stack_file_schema,
 )
 from .deploy import provider_settings
-from .init import write_atomically
+from .init import unwritable_because, write_atomically
 from .plan import AccessPlan, build_plan
 from .review import plan_document, plan_progress, render_az, render_markdown, render_text, run_offline
 
@@ -157,11 +157,28 @@ def _text_width(output: Path | None) -> int:
     return max(60, min(120, shutil.get_terminal_size((80, 24)).columns))
 
 
+def _output_problem(output: Path | None) -> Problem | None:
+    """--output checked before any work: a report that cannot be written is known before it is made."""
+    why = unwritable_because(output) if output is not None else None
+    if why is None:
+        return None
+    return Problem(
+        "--output",
+        why,
+        "give a file in a folder that exists and that you may write, e.g. --output ./report.txt",
+        str(output),
+    )
+
+
 def _emit(text: str, output: Path | None) -> None:
     if output is None:
         typer.echo(text)
-    else:
+        return
+    try:
         write_atomically(output, text if text.endswith("\n") else text + "\n")
+    except OSError as error:  # the folder changed since the check, or the disk is full
+        typer.echo(f"Error: cannot write {output}: {error.strerror or error}; nothing was written", err=True)
+        raise typer.Exit(EXIT_FAILED) from None
 
 
 @app.command(short_help="What pulumi up would grant, offline.")
@@ -179,6 +196,7 @@ def plan(
     Runs the real program under Pulumi's mock engine: no credentials, no network, no Pulumi CLI. Checks that
     need Azure are listed as not checked offline."""
     try:
+        _stop_on(_output_problem(output))
         stack_path, stack_name, label = _chosen_stack(stack, config, "plan")
         handed_over = handed_over_config(stack_path)
         access = load_config(handed_over)
@@ -198,6 +216,24 @@ def plan(
         Format.text: functools.partial(render_text, width=_text_width(output)),
     }
     _emit(renderers[Format(output_format)](document).rstrip("\n"), output)
+    if output_format == Format.text.value:
+        typer.echo(_next_steps(label if config is None else stack_name, output), err=output is not None)
+
+
+def _next_steps(stack: str, output: Path | None) -> str:
+    """What a person runs after reading the plan: whole commands, one a line."""
+    written = f"Wrote the plan to {output}.\n" if output is not None else "\n"
+    return (
+        f"{written}Next, with the Pulumi CLI:\n"
+        f"  pulumi stack init {stack}    # once, if Pulumi does not know the stack yet\n"
+        f"  pulumi preview --stack {stack}    # reads Azure, changes nothing\n"
+        f"  pulumi up --stack {stack}"
+    )
+
+
+def _stop_on(problem: Problem | None) -> None:
+    if problem is not None:
+        raise ConfigError([problem], heading="Usage")
 
 
 def _wait_problem(wait: float) -> Problem | None:
@@ -240,9 +276,8 @@ def verify(
     from .verify import render_text as render_checks
 
     try:
-        problem = _wait_problem(wait)
-        if problem is not None:
-            raise ConfigError([problem], heading="Usage")
+        _stop_on(_wait_problem(wait))
+        _stop_on(_output_problem(output))
         stack_path, _, label = _chosen_stack(stack, config, "verify")
         handed_over = handed_over_config(stack_path)
         access = load_config(handed_over)
@@ -284,7 +319,7 @@ def verify(
                 first_pause=min(5.0, max(0.05, wait / 20)),
             )
     except SignInError as error:
-        fix = login_fix(access.tenant_id, cloud)
+        fix = login_fix(access.tenant_id, cloud, az_missing=error.az_missing)
         typer.echo(f"Error: cannot sign in for {error.audience}: {error.message}\n    fix: {fix}", err=True)
         raise typer.Exit(EXIT_CREDENTIALS) from None
     except KeyboardInterrupt:

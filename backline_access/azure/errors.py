@@ -58,13 +58,15 @@ class SignInError(Exception):
     """The credentials could not get a token for `audience`. Not an answer about any scope, so never one of a
     read's failures: it reaches the command's edge, which says "cannot sign in" with the fix."""
 
-    def __init__(self, audience: str, message: str, unavailable: bool = False) -> None:
+    def __init__(self, audience: str, message: str, unavailable: bool = False, az_missing: bool = False) -> None:
         super().__init__(message)
         self.audience = audience
         self.message = message
         # No credentials at all (azure-identity's CredentialUnavailableError: no az login, no ARM_* secret), as
         # opposed to credentials that were refused.
         self.unavailable = unavailable
+        # The Azure CLI's login was the way in, and there is no `az` on PATH: `az login` alone is no fix.
+        self.az_missing = az_missing
 
 
 CORRELATION_HEADERS = ("x-ms-correlation-request-id", "x-ms-request-id", "request-id", "client-request-id")

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import base64
 import json
+import shutil
 import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import requests
 from azure.core.credentials import AccessToken, TokenCredential
 from azure.identity import (
     AzureCliCredential,
@@ -29,6 +29,7 @@ from azure.identity import (
 
 from ..config import Cloud, CloudChoice, named_cloud
 from .errors import AzureFailure, AzureReadError, SignInError
+from .transport import get_unauthenticated, user_agent
 
 METADATA_API = "2022-09-01"
 # The audience azure-native (auth_azidentity.go) and go-azure-sdk ask GitHub for, in every cloud, unless
@@ -61,7 +62,8 @@ class SharedCredential:
                 token = self.inner.get_token(*scopes, **kwargs)
             except Exception as error:  # noqa: BLE001 - whatever a credential raises, it could not sign in
                 unavailable = isinstance(error, CredentialUnavailableError)
-                raise SignInError(" ".join(scopes), _first_line(error), unavailable) from None
+                az_missing = unavailable and isinstance(self.inner, AzureCliCredential) and not shutil.which("az")
+                raise SignInError(" ".join(scopes), _first_line(error), unavailable, az_missing) from None
             self._tokens[scopes] = token
             return token
 
@@ -117,14 +119,13 @@ def resolve_cloud(choice: CloudChoice, timeout: float = 30.0) -> Cloud:
             raise ValueError(f"unknown cloud {choice.environment!r}")
         return cloud
     host = choice.metadata_host.removeprefix("https://").rstrip("/")
-    url = f"https://{host}/metadata/endpoints?api-version={METADATA_API}"
+    url = f"https://{host}/metadata/endpoints"
     try:
-        response = requests.get(url, timeout=timeout)
-        document = response.json()
-    except (requests.RequestException, ValueError) as error:
-        raise AzureReadError(AzureFailure(url, 0, "CloudMetadataUnavailable", str(error))) from None
-    if response.status_code != 200 or not isinstance(document, dict):
-        raise AzureReadError(AzureFailure(url, response.status_code, "CloudMetadataUnavailable", response.text[:300]))
+        status, document = get_unauthenticated(url, {"api-version": METADATA_API}, timeout=timeout)
+    except AzureReadError as error:
+        raise AzureReadError(AzureFailure(url, 0, "CloudMetadataUnavailable", error.failure.message)) from None
+    if status != 200 or not isinstance(document, dict) or "raw" in document:
+        raise AzureReadError(AzureFailure(url, status, "CloudMetadataUnavailable", json.dumps(document)[:300]))
     return cloud_from_metadata(document, host)
 
 
@@ -161,7 +162,8 @@ def credential_from_environment(
 
     client_id = value("clientId", "ARM_CLIENT_ID")
     tenant = value("tenantId", "ARM_TENANT_ID") or tenant_id or ""
-    options: dict[str, Any] = {"authority": cloud.login}
+    # Every sign-in request names us too (azure-identity hands user_agent to its azure-core pipeline).
+    options: dict[str, Any] = {"authority": cloud.login, "user_agent": user_agent()}
     if cloud.name == "custom":
         options["disable_instance_discovery"] = True
     certificate = value("clientCertificatePath", "ARM_CLIENT_CERTIFICATE_PATH")
@@ -177,7 +179,7 @@ def credential_from_environment(
     elif value("useOidc", "ARM_USE_OIDC") == "true":
         credential = _oidc_credential(environ, tenant, client_id, value("oidcAudience", "ARM_OIDC_AUDIENCE"), options)
     elif value("useMsi", "ARM_USE_MSI") == "true":
-        credential = ManagedIdentityCredential(client_id=client_id or None)
+        credential = ManagedIdentityCredential(client_id=client_id or None, user_agent=user_agent())
     else:
         credential = AzureCliCredential(tenant_id=tenant)
     return SharedCredential(credential)
@@ -218,11 +220,10 @@ def _federated_token(environ: Mapping[str, str], audience: str) -> str:
             "ARM_USE_OIDC is true, but there is no ARM_OIDC_TOKEN, ARM_OIDC_TOKEN_FILE_PATH or "
             "ACTIONS_ID_TOKEN_REQUEST_URL/ACTIONS_ID_TOKEN_REQUEST_TOKEN (GitHub: permissions: id-token: write)"
         )
-    response = requests.get(
-        url, params={"audience": audience}, headers={"Authorization": f"Bearer {bearer}"}, timeout=30
-    )
-    response.raise_for_status()
-    return str(response.json()["value"])
+    status, document = get_unauthenticated(url, {"audience": audience}, {"Authorization": f"Bearer {bearer}"})
+    if status != 200 or not isinstance(document, dict) or "value" not in document:
+        raise ValueError(f"the OIDC token request to {url} answered HTTP {status}")
+    return str(document["value"])
 
 
 def token_subject(token: str) -> str:

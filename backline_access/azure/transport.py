@@ -172,6 +172,26 @@ class _CountingPolicy(HTTPPolicy):  # type: ignore[type-arg]
         return self.next.send(request)
 
 
+def get_unauthenticated(
+    url: str, params: Mapping[str, str] | None = None, headers: Mapping[str, str] | None = None, timeout: float = 30.0
+) -> tuple[int, Any]:
+    """One GET outside Resource Manager and Graph (a cloud's metadata document, GitHub's OIDC token), through the
+    same pipeline as every other request: it names us in its User-Agent and carries a client request id. Raises
+    AzureReadError when nothing answers; answers (status, JSON body) otherwise."""
+    client: PipelineClient[Any, Any] = PipelineClient(
+        url,
+        policies=[RequestIdPolicy(), UserAgentPolicy(user_agent=user_agent())],
+        transport=RequestsTransport(connection_timeout=CONNECT_TIMEOUT, read_timeout=timeout),
+    )
+    request = HttpRequest("GET", url, params=dict(params or {}), headers=dict(headers or {}))
+    try:
+        with client:
+            response = client.send_request(request)
+    except (ServiceRequestError, ServiceResponseError) as error:
+        raise AzureReadError(AzureFailure(url, 0, "ConnectionFailed", str(error))) from None
+    return response.status_code, _json(response.text())
+
+
 def _session(pool: int) -> requests.Session:
     session = requests.Session()
     adapter = requests.adapters.HTTPAdapter(pool_connections=pool, pool_maxsize=pool)

@@ -28,10 +28,21 @@ def clusters_fix(subscription_id: str | None) -> str:
     return f'az aks list{target} --query "[].{{name:name, resourceGroup:resourceGroup, id:id}}" -o table'
 
 
-def login_fix(tenant_id: str, cloud: Cloud | None) -> str:
+def login_fix(tenant_id: str | None, cloud: Cloud | None, az_missing: bool = False) -> str:
+    """How to sign in to the tenant. When the Azure CLI was the way in and is not installed (`az_missing`),
+    `az login` alone would be a dead end, so the other ways in are named too."""
     prefix = cloud.az_prefix() if cloud else ""
+    tenant = f" --tenant {tenant_id}" if tenant_id else ""
+    if az_missing:
+        return (
+            f"the Azure CLI (az) is not installed here: install it (https://aka.ms/installazurecli), then "
+            f"{prefix}az login{tenant}; or sign in without it: ARM_CLIENT_ID with ARM_CLIENT_SECRET or "
+            "ARM_CLIENT_CERTIFICATE_PATH (an app registration of that tenant), ARM_USE_OIDC=true in CI, or "
+            "ARM_USE_MSI=true on an Azure machine with a managed identity"
+        )
     return (
-        f"{prefix}az login --tenant {tenant_id} (in CI: ARM_TENANT_ID={tenant_id} and the OIDC client of that tenant)"
+        f"{prefix}az login{tenant} (in CI: ARM_TENANT_ID={tenant_id or '<tenant id>'} and the OIDC client of that "
+        "tenant)"
     )
 
 

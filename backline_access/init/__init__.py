@@ -2,11 +2,12 @@
 
 from .flow import Terminal, run_init
 from .onboarding import Request
-from .stack_file_edit import write_atomically
+from .stack_file_edit import unwritable_because, write_atomically
 
 __all__ = [
     "Request",
     "Terminal",
     "run_init",
+    "unwritable_because",
     "write_atomically",
 ]

@@ -29,7 +29,6 @@ from .onboarding import InitError, InitReads, Present, Request, flag_problems, g
 from .stack_file_edit import StackFile, merge, tenant_conflict, unified_diff, write_atomically
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CREDENTIALS = 0, 1, 2, 3
-LOGIN_FIX = "az login (in CI: the ARM_* variables)"
 # How long init's reads of Azure may take, retries and Retry-After waits included.
 INIT_READ_SECONDS = 300.0
 HEADER = (
@@ -123,7 +122,8 @@ def run_init(
         terminal.error(f"Error: {error}")
         return EXIT_CREDENTIALS
     except SignInError as error:  # a token that fails after the first (Graph, MFA, expiry)
-        terminal.error(f"Error: cannot sign in for {error.audience}: {error.message}\n    fix: {LOGIN_FIX}")
+        fix = login_fix(None, None, az_missing=error.az_missing)
+        terminal.error(f"Error: cannot sign in for {error.audience}: {error.message}\n    fix: {fix}")
         return EXIT_CREDENTIALS
     except (InitError, AzureReadError) as error:
         terminal.error(f"Error: {error}")
@@ -208,10 +208,11 @@ def _reader_from_environment(environ: Mapping[str, str], present: Present, tenan
     except (ValueError, TypeError) as error:
         raise _NoCredentialsError(f"cannot sign in ({error}); pass --tenant <tenant id> or set ARM_TENANT_ID") from None
     except (AzureReadError, AzureError) as error:
-        raise _CredentialsError(f"cannot sign in: {error}\n    fix: {LOGIN_FIX}") from None
+        raise _CredentialsError(f"cannot sign in: {error}\n    fix: {login_fix(None, None)}") from None
     except SignInError as error:
         kind = _NoCredentialsError if error.unavailable else _CredentialsError
-        raise kind(f"cannot sign in: {error.message}\n    fix: {LOGIN_FIX}") from None
+        fix = login_fix(None, None, az_missing=error.az_missing)
+        raise kind(f"cannot sign in: {error.message}\n    fix: {fix}") from None
     if actual is None:
         raise _CredentialsError("the credentials' token names no tenant; pass --tenant <tenant id>")
     if wanted_tenant and actual != wanted_tenant:

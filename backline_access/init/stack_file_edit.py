@@ -112,6 +112,27 @@ def unified_diff(before: str, after: str, path: Path) -> str:
     )
 
 
+def unwritable_because(path: Path) -> str | None:
+    """Why `write_atomically` could not write `path`, found before any work by making (and removing) a file
+    beside it; None when it can. (As root, permission bits say nothing; a read-only mount or a missing folder
+    only shows by trying.)"""
+    target = Path(os.path.realpath(path))
+    if target.is_dir():
+        return "is a folder, not a file"
+    folder = target.parent
+    if not folder.exists():
+        return f"cannot be written: the folder {folder} does not exist"
+    if not folder.is_dir():
+        return f"cannot be written: {folder} is not a folder"
+    try:
+        handle, probe = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".probe")
+    except OSError as error:
+        return f"cannot be written: no file can be made in {folder} ({error.strerror or error})"
+    os.close(handle)
+    os.unlink(probe)
+    return None
+
+
 def write_atomically(path: Path, text: str) -> None:
     """Replace `path` in one step: a reader (or a crash) sees the old file or the new one, never half of it. A
     symlinked stack file stays a symlink: its target is replaced."""

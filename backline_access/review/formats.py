@@ -203,8 +203,10 @@ def render_az(document: dict[str, Any]) -> str:
     object_id = document["servicePrincipal"]["objectId"]
     tenant = document["tenantId"]
     lines = [
+        "#!/usr/bin/env bash",
         f"# The az commands equivalent to this plan (tenant {tenant}). pulumi up does the same, and also",
-        "# adopts what exists and removes what the stack no longer asks for.",
+        "# adopts what exists and removes what the stack no longer asks for. A failed command stops the script.",
+        "set -euo pipefail",
         f"az login --tenant {tenant}",
     ]
     if document["servicePrincipal"]["mode"] == "ensure" and not object_id:
@@ -235,7 +237,9 @@ def _every_cluster_loop(entry: dict[str, Any], assignee: str) -> list[str]:
     lines = [f"# {AKS_RBAC_READER.name} on {every_cluster_words(entry)}, subscription {subscription} (all: true)"]
     if entry["exclude"]:
         lines.append("shopt -s nocasematch  # Azure compares resource ids case-insensitively")
-    lines.append(f'for id in $(az aks list --subscription {subscription} --query "[].id" -o tsv); do')
+    # An assignment, not `for ... in $(...)`: a failed listing then stops the script (set -e).
+    lines.append(f'ids=$(az aks list --subscription {subscription} --query "[].id" -o tsv)')
+    lines.append("for id in $ids; do")
     if entry["exclude"]:
         patterns = " | ".join(f'"{resource_id}"' for resource_id in entry["exclude"])
         lines.append(f"  case $id in {patterns}) continue ;; esac")

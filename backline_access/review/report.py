@@ -102,13 +102,15 @@ def _service_principal(config: AccessConfig, run: OfflineRun) -> dict[str, Any]:
 
 def _checks(config: AccessConfig, run: OfflineRun) -> list[dict[str, str]]:
     """Every question the program asked of Azure, in the order a real run asks them."""
-    asked = [_invoke_question(config, call.token) for call in run.invokes]
+    asked = list(dict.fromkeys(_invoke_question(config, call.token) for call in run.invokes))
     guard = [what for what in asked if what.startswith("tenant guard")]
     others = [what for what in asked if not what.startswith("tenant guard")]
     return [{"check": what, "status": NOT_CHECKED} for what in [*guard, *run.reads, *others]]
 
 
 def _invoke_question(config: AccessConfig, token: str) -> str:
+    if token.startswith("pulumi:pulumi:"):
+        return "stack state: which grants this stack already holds (asked of the Pulumi backend)"
     if token == GET_CLIENT_CONFIG:
         return f"tenant guard: the credentials belong to tenant {config.tenant_id}"
     if token == GET_SERVICE_PRINCIPAL:
@@ -127,6 +129,7 @@ def render_text(document: dict[str, Any], width: int = 80) -> str:
     principal = document["servicePrincipal"]
     kept = "deleted on destroy" if principal["deleteOnDestroy"] else "kept on destroy"
     assignments = document["assignments"]
+    every = document.get("everyCluster", [])
     planned = f"stack {document['stack']}, " if document.get("stack") else ""
     lines = [
         *wrap_words(f"Offline plan of {planned}tenant {document['tenantId']}", width),
@@ -135,15 +138,11 @@ def render_text(document: dict[str, Any], width: int = 80) -> str:
         f"Backline's application: {document['applicationId']}",
         *wrap_words(f"Service principal: {principal['mode']}: {principal['action']} ({kept})", width),
         "",
-        *wrap_words(
-            f"{len(assignments)} role assignment(s) for Backline's service principal (principal type "
-            "ServicePrincipal):",
-            width,
-        ),
-        *_per_scope(assignments, document.get("everyCluster", []), width),
+        *wrap_words(f"{_count_words(len(assignments), len(every))} (principal type ServicePrincipal):", width),
+        *_per_scope(assignments, every, width),
     ]
-    if assignments:
-        lines += ["", "Grants:", *_grant_blocks(assignments, width)]
+    if assignments or every:
+        lines += ["", "Grants:", *_grant_blocks(assignments, width), *_every_cluster_blocks(every, width)]
     lines += [
         "",
         *wrap_words(
@@ -214,6 +213,30 @@ def _grant_blocks(assignments: Sequence[dict[str, Any]], width: int) -> list[str
         if where:
             lines += wrap_words(where, width, "      ", "    ")
         lines += wrap_words(f"assignment name {item['name']}", width, "      ", "    ")
+    return lines
+
+
+def _count_words(known: int, every: int) -> str:
+    """How many grants: those known now, and those only the deploy can count (all: true)."""
+    counted = f"{known} role assignment(s) for Backline's service principal"
+    if not every:
+        return counted
+    return (
+        f"{counted} known now, and one per AKS cluster found at deploy time in {every} subscription(s) (all: true; "
+        "offline, their number is not known)"
+    )
+
+
+def _every_cluster_blocks(every: Sequence[dict[str, Any]], width: int) -> list[str]:
+    """The all: true grants, as broad as they are: every cluster of a subscription, its exclusions, and that each
+    cluster found at deploy time gets its own assignment."""
+    lines = []
+    for entry in every:
+        head = f"AKS RBAC Reader on every AKS cluster of subscription {entry['subscription']}: create"
+        lines += wrap_words(head, width, "      ", "  ")
+        lines += wrap_words("one grant per cluster found at deploy time (all: true)", width, "      ", "    ")
+        for resource_id in entry["exclude"]:
+            lines += wrap_words(f"except {cluster_words(resource_id)}", width, "      ", "    ")
     return lines
 
 

@@ -209,7 +209,8 @@ def _tenant_check(plan: AccessPlan, reader: VerificationReads, cloud: Cloud) -> 
     try:
         actual = reader.credentials_tenant()
     except Exception as error:  # noqa: BLE001 - any failure to sign in is the same problem for the user
-        return Check("tenant", plan.tenant_id, "unknown", f"cannot sign in: {error}", login_fix(plan.tenant_id, cloud))
+        fix = login_fix(plan.tenant_id, cloud, az_missing=getattr(error, "az_missing", False))
+        return Check("tenant", plan.tenant_id, "unknown", f"cannot sign in: {error}", fix)
     if actual is None:
         return Check("tenant", plan.tenant_id, "unknown", "the token names no tenant", login_fix(plan.tenant_id, cloud))
     if actual != plan.tenant_id:

@@ -29,15 +29,23 @@ def least_privilege_checks(
 ) -> list[Check]:
     """One check per assignment beyond what the plan grants, else one `pass` naming what was read. `planned`:
     (lower-case scope, role guid) of every grant the plan makes."""
-    if inventory.failures:
-        unread = ", ".join(sorted(inventory.failures))
+    # A scope Azure does not have is the role check's to report ("not found"), once: not a missing Reader here.
+    failures = {scope: failure for scope, failure in inventory.failures.items() if not failure.not_found}
+    if failures:
+        forbidden = sorted(scope for scope, failure in failures.items() if failure.forbidden)
+        other = sorted(
+            f"{scope} ({failure.describe()})" for scope, failure in failures.items() if not failure.forbidden
+        )
+        fixes = [f"give the identity that verifies Reader on {', '.join(forbidden)}"] if forbidden else []
+        fixes += ["run again; if it persists, check Azure's status"] if other else []
         return [
             Check(
                 CHECK,
                 "Azure role assignments",
                 "unknown",
-                f"the role assignments at {unread} could not be read, so what else Backline holds there is not known",
-                "give the identity that verifies Reader on those scopes",
+                f"the role assignments at {', '.join(forbidden + other)} could not be read, so what else Backline "
+                "holds there is not known",
+                "; ".join(fixes),
             )
         ]
     assignments = _distinct(a for listed in inventory.assignments.values() for a in listed)
