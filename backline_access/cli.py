@@ -8,7 +8,9 @@ import logging
 import math
 import os
 import shutil
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -128,6 +130,45 @@ OutputOption = Annotated[
 ]
 
 
+class _CtrlC:
+    """Ctrl-C ends the command within a moment, exit 130: `report` says what it can (one line, or verify's last
+    round), then the process leaves at once. Handled as a signal, not a KeyboardInterrupt: under Pulumi's mock
+    engine (asyncio and worker threads) and during parallel reads, a KeyboardInterrupt lands anywhere: swallowed
+    for seconds, a traceback, or a wait on threads that hold a connection open."""
+
+    def __init__(self, report: Callable[[], None]) -> None:
+        self.report = report
+        self.previous: Any = None
+        self.cleanups: list[Callable[[], None]] = []
+
+    def first(self, cleanup: Callable[[], None]) -> None:
+        """Run `cleanup` before the report (a spinner that must give the terminal back)."""
+        self.cleanups.append(cleanup)
+
+    def __enter__(self) -> _CtrlC:
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self._stop)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+
+    def _stop(self, signum: int, frame: object) -> None:
+        try:
+            for cleanup in self.cleanups:
+                cleanup()
+            self.report()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(EXIT_INTERRUPTED)
+
+
+def _said(line: str) -> Callable[[], None]:
+    return lambda: typer.echo(f"\nInterrupted (Ctrl-C): {line}", err=True)
+
+
 def _chosen_stack(stack: str | None, config: Path | None, command: str) -> tuple[Path, str, str]:
     """The stack file to read, the stack's name and how reports name it, from --stack or --config (one of them,
     never both)."""
@@ -195,27 +236,29 @@ def plan(
 
     Runs the real program under Pulumi's mock engine: no credentials, no network, no Pulumi CLI. Checks that
     need Azure are listed as not checked offline."""
-    try:
-        _stop_on(_output_problem(output))
-        stack_path, stack_name, label = _chosen_stack(stack, config, "plan")
-        handed_over = handed_over_config(stack_path)
-        access = load_config(handed_over)
-        with plan_progress() as on_register:
-            run = run_offline(handed_over, stack=stack_name, on_register=on_register)
-        document = plan_document(access, run, planned=label)
-    except ConfigError as error:
-        typer.echo(error.render(), err=True)
-        raise typer.Exit(EXIT_INVALID_CONFIG) from None
-    except pulumi.RunError as error:
-        typer.echo(f"Error: {error}", err=True)
-        raise typer.Exit(EXIT_FAILED) from None
-    renderers: dict[Format, Callable[[dict[str, Any]], str]] = {
-        Format.json: lambda d: json.dumps(d, indent=2),
-        Format.markdown: render_markdown,
-        Format.az: render_az,
-        Format.text: functools.partial(render_text, width=_text_width(output)),
-    }
-    _emit(renderers[Format(output_format)](document).rstrip("\n"), output)
+    with _CtrlC(_said("nothing was written, and nothing in Azure or Pulumi was changed.")) as ctrl_c:
+        try:
+            _stop_on(_output_problem(output))
+            stack_path, stack_name, label = _chosen_stack(stack, config, "plan")
+            handed_over = handed_over_config(stack_path)
+            access = load_config(handed_over)
+            with plan_progress() as progress:
+                ctrl_c.first(progress.stop)
+                run = run_offline(handed_over, stack=stack_name, on_register=progress)
+            document = plan_document(access, run, planned=label)
+        except ConfigError as error:
+            typer.echo(error.render(), err=True)
+            raise typer.Exit(EXIT_INVALID_CONFIG) from None
+        except pulumi.RunError as error:
+            typer.echo(f"Error: {error}", err=True)
+            raise typer.Exit(EXIT_FAILED) from None
+        renderers: dict[Format, Callable[[dict[str, Any]], str]] = {
+            Format.json: lambda d: json.dumps(d, indent=2),
+            Format.markdown: render_markdown,
+            Format.az: render_az,
+            Format.text: functools.partial(render_text, width=_text_width(output)),
+        }
+        _emit(renderers[Format(output_format)](document).rstrip("\n"), output)
     if output_format == Format.text.value:
         typer.echo(_next_steps(label if config is None else stack_name, output), err=output is not None)
 
@@ -294,7 +337,6 @@ def verify(
     except (AzureReadError, ValueError) as error:
         typer.echo(f"Error: cannot reach the cloud of {choice.source}: {error}", err=True)
         raise typer.Exit(EXIT_CREDENTIALS) from None
-    progress = Progress()
     budget = wait + VERIFY_READ_SECONDS
 
     def attested(checks: list[Check], heading: str | None = None, interrupted: bool = False) -> str:
@@ -307,8 +349,25 @@ def verify(
     }
     render = renderers.get(VerifyFormat(output_format), functools.partial(render_checks, width=_text_width(output)))
     heading = f"stack {label}, tenant {access.tenant_id}"
+    progress = Progress()
+
+    def interrupted() -> None:
+        """Ctrl-C: the last round that ended, marked interrupted (verify only reads: nothing was changed)."""
+        progress.close()
+        if progress.last is None:
+            typer.echo(
+                "\nInterrupted (Ctrl-C) before the first round of checks ended: nothing to report; nothing was "
+                "changed.",
+                err=True,
+            )
+        else:
+            _emit(render(progress.last, heading=heading, interrupted=True), output)
+
     try:
-        with reader.deadline(budget, f"{budget:.0f} s this verify may take (--wait plus {VERIFY_READ_SECONDS:.0f} s)"):
+        with (
+            _CtrlC(interrupted),
+            reader.deadline(budget, f"{budget:.0f} s this verify may take (--wait plus {VERIFY_READ_SECONDS:.0f} s)"),
+        ):
             checks = verify_until(
                 _plan_with_every_cluster(access, reader),
                 reader,
@@ -322,12 +381,8 @@ def verify(
         fix = login_fix(access.tenant_id, cloud, az_missing=error.az_missing)
         typer.echo(f"Error: cannot sign in for {error.audience}: {error.message}\n    fix: {fix}", err=True)
         raise typer.Exit(EXIT_CREDENTIALS) from None
-    except KeyboardInterrupt:
-        progress.close()
-        if progress.last is None:
-            typer.echo("Interrupted before the first round of checks ended: nothing to report.", err=True)
-        else:
-            _emit(render(progress.last, heading=heading, interrupted=True), output)
+    except KeyboardInterrupt:  # raised by code, not by the signal (which _CtrlC handles)
+        interrupted()
         raise typer.Exit(EXIT_INTERRUPTED) from None
     finally:
         progress.close()
@@ -453,7 +508,9 @@ def init(
     from .init import Request, Terminal, run_init
 
     request = Request(cloud_sub, aks_sub, aks_all, management_group, from_existing)
-    code = run_init(stack, tenant, request, dry_run, yes, os.environ, Terminal.of_process(), Path.cwd())
+    untouched = _said("nothing was written (the stack file is as it was), and nothing in Azure was changed.")
+    with _CtrlC(untouched):
+        code = run_init(stack, tenant, request, dry_run, yes, os.environ, Terminal.of_process(), Path.cwd())
     raise typer.Exit(code)
 
 

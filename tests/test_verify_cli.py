@@ -201,7 +201,7 @@ def test_on_a_terminal_the_wait_is_a_live_view_of_what_is_pending() -> None:
     progress.close()
     shown = screen.getvalue()
     assert "1 of 2 checks not passing yet; 42 s left to wait" in shown
-    assert f"/subscriptions/{SUB_B}" in shown
+    assert f"subscription {SUB_B}" in shown
     assert "verify:" not in shown  # the plain progress lines are for logs only
 
 

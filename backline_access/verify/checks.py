@@ -160,7 +160,7 @@ def verify_until(
     pause = first_pause
     while _retryable(checks) and clock() + pause <= deadline:
         if on_round:
-            on_round(checks, max(0.0, deadline - clock()))
+            on_round(_while_waiting(checks), max(0.0, deadline - clock()))
         sleep(pause)
         pause = min(pause * 1.5, 60.0)
         again = verify(plan, reader, cloud, principal_id, scopes=_not_passing(checks))
@@ -364,12 +364,26 @@ def _pending_if_missing(check: Check) -> Check:
     return check
 
 
-def _retryable(checks: Sequence[Check]) -> bool:
+def _may_propagate(check: Check) -> bool:
     """A missing grant may still propagate; a scope Azure does not have will not appear by waiting."""
-    return any(
-        c.status in ("fail", "pending") and c.check in _ROLE_CHECKS and not c.evidence.startswith(NOT_FOUND)
-        for c in checks
+    return (
+        check.status in ("fail", "pending") and check.check in _ROLE_CHECKS and not check.evidence.startswith(NOT_FOUND)
     )
+
+
+def _retryable(checks: Sequence[Check]) -> bool:
+    return any(_may_propagate(c) for c in checks)
+
+
+def _while_waiting(checks: Sequence[Check]) -> list[Check]:
+    """A round's results as the wait shows them: a grant that may still propagate is pending until the wait ends
+    (then it is reported as it is)."""
+    return [
+        replace(c, status="pending", evidence=f"{c.evidence} (waiting: Azure may take up to 10 minutes)")
+        if c.status == "fail" and _may_propagate(c)
+        else c
+        for c in checks
+    ]
 
 
 def _not_passing(checks: Sequence[Check]) -> Scopes:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 from xml.etree import ElementTree
 
-from ..config import parse_cluster_resource_id
+from ..config import management_group_of, parse_cluster_resource_id
 from .checks import Check, summary
 
 VERIFY_REPORT_VERSION = 1
@@ -71,8 +71,25 @@ def render_text(checks: Sequence[Check], heading: str | None = None, interrupted
                 lines += wrap_words(f"fix: {check.fix}", width, _INDENT + "     ", _INDENT)
             if check.query:
                 lines.append(f"{_INDENT}see it: {check.query}")  # a command: whole, to copy
+    lines += _to_fix(checks, width)
     lines += ["", verdict(checks, interrupted)]
     return "\n".join(lines)
+
+
+def _to_fix(checks: Sequence[Check], width: int) -> list[str]:
+    """What does not pass, last, each with its fix: a long report's end says what to do. A fix that is a command
+    stands whole on its own line, to copy; prose is wrapped."""
+    open_checks = [c for c in checks if c.status not in PASSING]
+    if not open_checks:
+        return []
+    lines = ["", f"Not passing ({len(open_checks)}), and what to do:"]
+    for check in open_checks:
+        lines.append(f"  {_STATUS_WORDS[check.status]} {check.check}: {check.scope}")
+        if check.fix and check.fix.startswith("az "):
+            lines.append(f"    {check.fix}")
+        elif check.fix:
+            lines += wrap_words(f"fix: {check.fix}", width, "         ", "    ")
+    return lines
 
 
 _INDENT = " " * 9
@@ -139,14 +156,15 @@ class Progress:
         waiting = [c for c in checks if c.status not in PASSING]
         headline = f"{len(waiting)} of {len(checks)} checks not passing yet; {seconds_left:.0f} s left to wait"
         if self.live is not None:
-            from rich.table import Table
+            from rich.text import Text
 
-            table = Table(title=f"Waiting for Azure: {headline}")
-            for column in ("status", "check", "where"):
-                table.add_column(column, overflow="fold")
+            # Plain lines wrapped between words at the terminal's width: a table would fold a GUID in two.
+            width = max(60, self.live.console.width)
+            lines = wrap_words(f"Waiting for Azure: {headline}", width)
             for check in waiting:
-                table.add_row(check.status, check.check, _where(check.scope))
-            self.live.update(table)
+                lines.append(f"{check.status:<8} {check.check}")
+                lines += wrap_words(_where(check.scope), width, _INDENT)
+            self.live.update(Text("\n".join(lines), no_wrap=True, overflow="ignore"))
         else:
             print(f"verify: {headline}", file=self.stream, flush=True)
 
@@ -161,4 +179,10 @@ def _where(scope: str) -> str:
     cluster = parse_cluster_resource_id(scope)
     if cluster is not None:
         return f"{cluster.name} (resource group {cluster.resource_group}, subscription {cluster.subscription})"
+    group = management_group_of(scope)
+    if group is not None:
+        return f"management group {group}"
+    parts = scope.split("/")
+    if len(parts) == 3 and parts[1].lower() == "subscriptions":
+        return f"subscription {parts[2]}"  # the id alone is the longest word: a narrow column keeps it whole
     return scope
