@@ -132,7 +132,7 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str]] = [
     (
         "exclude without all",
         valid(aks=[{"subscription": SUB_A, "clusters": [CLUSTER_ID], "exclude": [CLUSTER_ID]}]),
-        "aks[0].exclude: applies only with all: true",
+        "aks[0].exclude: only goes with all: true",
     ),
     (
         "cluster mapping naming another subscription",

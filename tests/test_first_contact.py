@@ -99,7 +99,8 @@ def test_init_with_an_org_writes_the_stacks_own_file(project: Path, monkeypatch:
     code, out, err = run("init", "--stack", "myorg/prod", "--tenant", TENANT, "--cloud-sub", SUB_A, "--yes")
     assert code == 0, err
     assert (project / "Pulumi.prod.yaml").is_file()
-    assert "Next: backline-access plan --stack myorg/prod" in out
+    assert "plan --stack myorg/prod    # offline: what pulumi up would grant" in out
+    assert "  pulumi stack init myorg/prod    # once, if Pulumi does not know the stack yet" in out
 
 
 def test_stack_and_config_together_is_a_usage_error(project: Path) -> None:

@@ -103,7 +103,11 @@ def test_the_scripts_flags_write_a_stack_file_that_validates_and_init_ends_with_
         "backline-access:aks": [{"subscription": SUB_A, "all": True}],
     }
     load_config(handed_over_config(written))
-    assert out.rstrip().endswith("Next: backline-access plan --stack prod   (then: pulumi preview --stack prod)")
+    *_, head, plan, stack_init, preview = out.rstrip().splitlines()
+    assert head == "Next:"
+    assert plan.endswith(" plan --stack prod    # offline: what pulumi up would grant")  # the command as run
+    assert stack_init == "  pulumi stack init prod    # once, if Pulumi does not know the stack yet"
+    assert preview == "  pulumi preview --stack prod    # reads Azure, changes nothing"
     assert written.read_text(encoding="utf-8").startswith("# Backline read-only access for one tenant")
 
 
@@ -520,3 +524,13 @@ def test_an_unknown_cloud_is_named_like_pulumi_up_names_it_before_any_sign_in(
     assert code == 2
     assert "ARM_ENVIRONMENT: names the cloud 'mars', which is none of public, usgovernment, china" in err
     assert fake.calls() == []
+
+
+def test_the_next_steps_name_the_command_as_the_person_runs_it(tmp_path: Path) -> None:
+    from backline_access.init.flow import invoked_as
+
+    program = tmp_path / ".venv" / "bin" / "backline-access"
+    program.parent.mkdir(parents=True)
+    program.write_text("#!/bin/sh\n", encoding="utf-8")
+    assert invoked_as(str(program), tmp_path) == ".venv/bin/backline-access"  # not on PATH: its path
+    assert invoked_as(str(tmp_path / "pkg" / "__main__.py"), tmp_path) == "python -m backline_access"

@@ -115,6 +115,21 @@ ClusterName = Annotated[
 ]
 
 
+def _yaml_bool(value: Any) -> Any:
+    """Only a boolean is one: true or false (the Pulumi CLI hands a top-level one over as the text "true" or
+    "false"). YAML 1.1's yes/on and the numbers 1 and 0, which pydantic would take, are refused."""
+    if isinstance(value, bool):
+        return value
+    if value in ("true", "false"):
+        return value == "true"
+    raise PydanticCustomError(
+        "yaml_bool", "must be true or false (a YAML boolean)", {"fix": "write true or false, without quotes"}
+    )
+
+
+YamlBool = Annotated[bool, BeforeValidator(_yaml_bool)]
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
@@ -179,7 +194,7 @@ class AksSelection(_Model):
         description="The clusters: `{resourceGroup, name}` mappings or full resource ids.",
         json_schema_extra=lambda schema: _items_may_be_resource_ids(schema),
     )
-    all_clusters: bool = Field(
+    all_clusters: YamlBool = Field(
         default=False,
         alias="all",
         description="Every cluster of the subscription, as found at each preview and up (the script's --aks-all).",
@@ -205,7 +220,16 @@ class AksSelection(_Model):
                 {"at": "clusters"},
             )
         if self.exclude and not self.all_clusters:
-            raise PydanticCustomError("aks_exclude", "applies only with all: true", {"at": "exclude"})
+            raise PydanticCustomError(
+                "aks_exclude",
+                "only goes with all: true (it leaves clusters out of every cluster of the subscription); this entry "
+                "lists its clusters, so a cluster to leave out is simply not listed",
+                {
+                    "at": "exclude",
+                    "fix": "delete exclude and keep only the wanted clusters under clusters, or replace clusters with "
+                    "all: true to take every cluster but the excluded ones",
+                },
+            )
         return self
 
     def cluster_ids(self) -> list[ClusterId]:
@@ -226,7 +250,7 @@ class ServicePrincipalConfig(_Model):
         default=None,
         description="Use this object id and make no Microsoft Graph call at all.",
     )
-    delete_on_destroy: bool = Field(
+    delete_on_destroy: YamlBool = Field(
         default=False,
         description="Delete the service principal on `pulumi destroy` (ensure mode only).",
     )
@@ -285,7 +309,7 @@ class AccessConfig(_Model):
         default_factory=ServicePrincipalConfig,
         description="How the service principal of Backline's app is found or made.",
     )
-    aks_require_azure_rbac: bool = Field(
+    aks_require_azure_rbac: YamlBool = Field(
         default=False,
         description="Fail (instead of warn) when a cluster has Azure RBAC for Kubernetes disabled.",
     )
@@ -463,6 +487,11 @@ def _problem_from(detail: Any, raw: Mapping[str, Any]) -> Problem:
     if kind == "extra_forbidden":
         return Problem(path, _unknown_key_message(loc), value=detail["input"])
     message = _PLAIN_MESSAGES.get(kind) or _soften(detail["msg"])
+    if kind == "string_type" and isinstance(detail["input"], int | float) and not isinstance(detail["input"], bool):
+        message = (
+            "is a number, not an id: YAML reads an unquoted 1e999 or 12345 as a number; an id here is text (a GUID "
+            "like 11111111-2222-3333-4444-555555555555), so check the value, and quote it if it is meant as written"
+        )
     if kind == "list_type" and detail["input"] in ("", None):
         message = "is empty: give at least one value as a YAML list, or delete the key"
     elif kind == "list_type" and isinstance(detail["input"], str):

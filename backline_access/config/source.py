@@ -153,22 +153,69 @@ def _parse_yaml(path: Path, text: str) -> dict[str, Any]:
 _TO_UTF8 = "save it as UTF-8: iconv -f {source} -t UTF-8 {path} > fixed.yaml && mv fixed.yaml {path}"
 
 
-def _as_text(path: Path, data: bytes) -> str:
-    """The file's text, or a problem that names the encoding and how to convert it."""
-    for bom, encoding in ((codecs.BOM_UTF16_LE, "UTF-16LE"), (codecs.BOM_UTF16_BE, "UTF-16BE")):
-        if data.startswith(bom) or (b"\x00" in data[:64] and encoding == "UTF-16LE"):
-            raise ConfigError(
-                [
-                    Problem(
-                        str(path),
-                        f"is encoded as {encoding[:6]} (what Windows PowerShell's '>' and Out-File write); Pulumi and "
-                        "this program read UTF-8",
-                        _TO_UTF8.format(source=encoding, path=path)
-                        + " (PowerShell: Get-Content FILE | Set-Content -Encoding utf8 FILE)",
-                    )
-                ],
-                heading="Invalid stack file",
+# What a file that is not text at all starts with: named, so that nobody converts it as if it were text.
+_NOT_TEXT = {
+    b"\x1f\x8b": "gzip-compressed data",
+    b"PK\x03\x04": "a zip archive",
+    b"\x28\xb5\x2f\xfd": "zstd-compressed data",
+    b"\x7fELF": "a program (ELF)",
+    b"%PDF": "a PDF document",
+    b"\x89PNG": "a PNG image",
+}
+
+
+def _utf16(data: bytes) -> str | None:
+    """The UTF-16 variant of a text file (a byte order mark, or ASCII text with every other byte zero)."""
+    if data.startswith(codecs.BOM_UTF16_LE):
+        return "UTF-16LE"
+    if data.startswith(codecs.BOM_UTF16_BE):
+        return "UTF-16BE"
+    head = data[:64]
+    if len(head) >= 4 and not any(head[1::2]) and all(32 <= b < 127 or b in (9, 10, 13) for b in head[0::2]):
+        return "UTF-16LE"
+    if len(head) >= 4 and not any(head[0::2]) and all(32 <= b < 127 or b in (9, 10, 13) for b in head[1::2]):
+        return "UTF-16BE"
+    return None
+
+
+def _not_text(path: Path, data: bytes) -> ConfigError | None:
+    kind = next((what for magic, what in _NOT_TEXT.items() if data.startswith(magic)), None)
+    if kind is None and b"\x00" in data[:1024]:
+        kind = "binary data"
+    if kind is None:
+        return None
+    return ConfigError(
+        [
+            Problem(
+                str(path),
+                f"is not a text file: it holds {kind}, and a stack file is YAML text",
+                "check the path: --config takes a Pulumi.<stack>.yaml (the stack file itself, not an archive or "
+                "a copy of it)",
             )
+        ],
+        heading="Invalid stack file",
+    )
+
+
+def _as_text(path: Path, data: bytes) -> str:
+    """The file's text, or a problem that names the encoding and how to convert it (or says it is no text)."""
+    encoding = _utf16(data)
+    if encoding is not None:
+        raise ConfigError(
+            [
+                Problem(
+                    str(path),
+                    f"is encoded as {encoding[:6]} (what Windows PowerShell's '>' and Out-File write); Pulumi and "
+                    "this program read UTF-8",
+                    _TO_UTF8.format(source=encoding, path=path)
+                    + " (PowerShell: Get-Content FILE | Set-Content -Encoding utf8 FILE)",
+                )
+            ],
+            heading="Invalid stack file",
+        )
+    not_text = _not_text(path, data)
+    if not_text is not None:
+        raise not_text
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -194,9 +241,19 @@ def _yaml_problem(path: Path, text: str, error: YAMLError) -> Problem:
             "has a tab; YAML forbids tabs for indentation",
             "indent with spaces (two per level, as in Pulumi.dev.yaml)",
         )
-    where = f"{path}:{line + 1}" if line is not None else str(path)
+    column = mark.column if mark is not None else None
+    where = f"{path}:{line + 1}:{column + 1}" if line is not None and column is not None else str(path)
     problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-    return Problem(where, f"is not valid YAML: {problem}")
+    shown = ""
+    if line is not None and line < len(text.splitlines()):
+        shown = f" (line {line + 1}: {text.splitlines()[line].strip()!r})"
+    return Problem(
+        where,
+        f"is not valid YAML: {problem}{shown}",
+        "check, on that line or the one above: the indentation under 'config:' (two spaces per level, the keys of "
+        "one mapping in one column), a space after each ':' (key: value), and quotes around a value that starts "
+        "with [ { * & ! | > % @ or a quote",
+    )
 
 
 def _duplicate_key_problem(path: Path, text: str, error: DuplicateKeyError) -> Problem:

@@ -9,6 +9,7 @@ sdk/go/common/workspace/paths.go).
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,20 @@ class StackName:
 
 def parse_stack_name(text: str, option: str = "--stack") -> StackName:
     """A stack name, or a ConfigError naming the part Pulumi would refuse (before anything reads Azure)."""
+    file_name = Path(text).name
+    if file_name.lower().endswith((".yaml", ".yml")):
+        stack = file_name.removeprefix("Pulumi.").rsplit(".", 1)[0]
+        raise ConfigError(
+            [
+                Problem(
+                    option,
+                    f"is a file name; {option} takes the stack's name (the file is Pulumi.<name>.yaml)",
+                    f"{option} {stack}, or --config {text} to read that file",
+                    text,
+                )
+            ],
+            heading="Invalid stack name",
+        )
     parts = text.split("/")
     if len(parts) > 3:
         raise _invalid(option, text, "has more than three parts; Pulumi takes stack, org/stack or org/project/stack")
@@ -125,11 +140,29 @@ def stack_file(stack: StackName, start: Path, command: str) -> Path:
     else:
         problem = Problem(
             "--stack",
-            f"has no stack file {stack.file_name} in {folder}; the stacks there: {', '.join(stacks)}",
-            f"backline-access {command} --stack {stacks[0]}",
+            f"has no stack file {stack.file_name} in {folder}; the stacks there: {', '.join(stacks)}"
+            + _likely_meant(stack.name, stacks),
+            f"backline-access {command} --stack {_closest(stack.name, stacks) or stacks[0]}",
             stack.given,
         )
     raise ConfigError([problem], heading="No such stack")
+
+
+def _closest(name: str, stacks: list[str]) -> str | None:
+    same_but_case = [s for s in stacks if s.lower() == name.lower()]
+    if same_but_case:
+        return same_but_case[0]
+    close = difflib.get_close_matches(name, stacks, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def _likely_meant(name: str, stacks: list[str]) -> str:
+    meant = _closest(name, stacks)
+    if meant is None:
+        return ""
+    if meant.lower() == name.lower():
+        return f" (stack names are case-sensitive: the file is Pulumi.{meant}.yaml)"
+    return f" (did you mean {meant}?)"
 
 
 def default_stack(start: Path, command: str) -> StackName:

@@ -3,6 +3,7 @@ grant, merge it into the file, validate the result, show the diff, then write (o
 
 from __future__ import annotations
 
+import shutil
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -45,10 +46,11 @@ class Terminal:
     read_line: Callable[[], str]
     out: TextIO
     err: TextIO
+    command: str = "backline-access"  # how this person runs us, for the commands we print back
 
     @classmethod
     def of_process(cls) -> Terminal:
-        return cls(sys.stdin.isatty(), sys.stdin.readline, sys.stdout, sys.stderr)
+        return cls(sys.stdin.isatty(), sys.stdin.readline, sys.stdout, sys.stderr, invoked_as())
 
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)
@@ -60,6 +62,21 @@ class Terminal:
         """`question [y/N] `, and a yes only for y or yes (the script's default is no)."""
         print(f"{question} [y/N] ", end="", file=self.out, flush=True)
         return self.read_line().strip().lower() in ("y", "yes")
+
+
+def invoked_as(argv0: str | None = None, cwd: Path | None = None) -> str:
+    """The command as this person typed it: `backline-access` when that is what PATH finds, else its path
+    (`.venv/bin/backline-access`, relative to the folder they are in), else `python -m backline_access`."""
+    program = Path(argv0 if argv0 is not None else sys.argv[0])
+    if program.name == "__main__.py":
+        return "python -m backline_access"
+    on_path = shutil.which(program.name)
+    if on_path and Path(on_path).resolve() == program.resolve():
+        return program.name
+    try:
+        return str(program.resolve().relative_to((cwd or Path.cwd()).resolve()))
+    except ValueError:
+        return str(program.resolve())
 
 
 ReaderFactory = Callable[[Mapping[str, str], Present, str | None], tuple[InitReads, str]]
@@ -141,7 +158,12 @@ def _finish(
     yes: bool,
     terminal: Terminal,
 ) -> int:
-    next_step = f"Next: backline-access plan --stack {stack}   (then: pulumi preview --stack {stack})"
+    next_step = (
+        "Next:\n"
+        f"  {terminal.command} plan --stack {stack}    # offline: what pulumi up would grant\n"
+        f"  pulumi stack init {stack}    # once, if Pulumi does not know the stack yet\n"
+        f"  pulumi preview --stack {stack}    # reads Azure, changes nothing"
+    )
     if not changes:
         terminal.say(f"{path.name} already grants all of it: nothing to change.\n{next_step}")
         return EXIT_OK

@@ -30,7 +30,11 @@ def least_privilege_checks(
     """One check per assignment beyond what the plan grants, else one `pass` naming what was read. `planned`:
     (lower-case scope, role guid) of every grant the plan makes."""
     # A scope Azure does not have is the role check's to report ("not found"), once: not a missing Reader here.
-    failures = {scope: failure for scope, failure in inventory.failures.items() if not failure.not_found}
+    failures = {
+        scope: failure
+        for scope, failure in inventory.failures.items()
+        if not (failure.not_found or failure.subscription_not_found)
+    }
     if failures:
         forbidden = sorted(scope for scope, failure in failures.items() if failure.forbidden)
         other = sorted(
