@@ -277,7 +277,8 @@ def test_the_documented_demo_runs_verify_against_the_sample_estate_in_a_second()
     [line] = [line for line in readme.splitlines() if line.startswith(".venv/bin/python -m tests.fake_azure")]
     argv = line.split()
     argv[0] = sys.executable
-    argv = [str(Path(sys.executable).parent / "backline-access") if a == ".venv/bin/backline-access" else a for a in argv]
+    installed = str(Path(sys.executable).parent / "backline-access")
+    argv = [installed if a == ".venv/bin/backline-access" else a for a in argv]
     done = subprocess.run(argv, capture_output=True, text=True, cwd=REPO, timeout=60)
     assert done.returncode == 1, done.stderr  # the sample estate has three things to fix
     assert "not everything passes: 9 pass, 0 pending, 3 fail, 0 unknown, 0 warn" in done.stdout

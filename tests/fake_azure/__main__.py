@@ -1,11 +1,11 @@
 """Serve a fake Azure by hand, from the repository root (after the test install, which brings trustme):
 
-    .venv/bin/python -m tests.fake_azure --estate FILE [--port N]
-        serves until Ctrl-C, and prints the environment that points the program or the CLI at it;
-    .venv/bin/python -m tests.fake_azure --estate FILE -- COMMAND [ARGS...]
-        serves while COMMAND runs, signed in as the estate's first client (ARM_CLIENT_ID/ARM_CLIENT_SECRET), and
-        exits with COMMAND's exit code. The README's "Try verify without Azure" runs verify this way on
-        examples/demo/estate.json.
+.venv/bin/python -m tests.fake_azure --estate FILE [--port N]
+    serves until Ctrl-C, and prints the environment that points the program or the CLI at it;
+.venv/bin/python -m tests.fake_azure --estate FILE -- COMMAND [ARGS...]
+    serves while COMMAND runs, signed in as the estate's first client (ARM_CLIENT_ID/ARM_CLIENT_SECRET), and
+    exits with COMMAND's exit code. The README's "Try verify without Azure" runs verify this way on
+    examples/demo/estate.json.
 """
 
 from __future__ import annotations
