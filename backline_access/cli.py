@@ -37,7 +37,7 @@ from .config import (
 )
 from .deploy import provider_settings
 from .init import unwritable_because, write_atomically
-from .plan import AccessPlan, build_plan
+from .plan import AccessPlan, broad_aks_grants, build_plan, clusters_covered
 from .review import plan_document, plan_progress, render_az, render_markdown, render_text, run_offline
 
 if TYPE_CHECKING:
@@ -410,13 +410,21 @@ def _sign_in_settings(arm: dict[str, object]) -> dict[str, str]:
 
 
 def _plan_with_every_cluster(access: AccessConfig, reader: EstateReader) -> AccessPlan:
-    """The plan, with the clusters `all: true` entries take as Azure has them now (unreadable ones are left to
-    the checks, which report what they cannot read as unknown)."""
-    subscriptions = [selection.subscription for selection in access.all_cluster_selections()]
-    if not subscriptions:
+    """The plan, with the clusters Azure has now where the config reaches them without naming them: `all: true`
+    entries' (granted one by one) and those below the grants above clusters (checked for Azure RBAC). What
+    cannot be read is left to the checks, which report it as unknown."""
+    per_cluster = [s.subscription for s in access.all_cluster_selections() if s.subscription is not None]
+    broad = broad_aks_grants(access)
+    groups = [g.management_group for g in broad if g.management_group is not None]
+    below = reader.subscriptions_below(groups).subscriptions if groups else {}
+    wanted = [*per_cluster, *(g.subscription_id for g in broad if g.subscription_id is not None)]
+    wanted += [s for group in groups for s in below.get(group, [])]
+    if not wanted:
         return build_plan(access)
-    inventory = reader.clusters_in(subscriptions)
-    return build_plan(access, {s: [info.cluster for info in found] for s, found in inventory.clusters.items()})
+    inventory = reader.clusters_in(list(dict.fromkeys(wanted)))
+    found = {s: [info.cluster for info in inventory.clusters.get(s, [])] for s in per_cluster}
+    every = [info.cluster for listed in inventory.clusters.values() for info in listed]
+    return build_plan(access, found, below or None, clusters_covered(broad, every, below))
 
 
 # init's flags that take a value, and what the value is (the script's words for a missing one).

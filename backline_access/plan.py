@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from .config import (
@@ -28,6 +28,7 @@ class PlannedAssignment:
     scope: str
     cluster: ClusterId | None = None
     management_group: str | None = None
+    resource_group: str | None = None  # an AKS RBAC Reader at a resource group
 
     @property
     def name(self) -> str:
@@ -42,10 +43,39 @@ class PlannedAssignment:
         """Stable logical-name suffix built from ids, never from list positions."""
         if self.management_group is not None:
             return f"{self.role.key}-mg-{self.management_group.lower()}"
+        if self.resource_group is not None:
+            return f"{self.role.key}-rg-{self.subscription_id}-{self.resource_group.lower()}"
         if self.cluster is None:
             return f"{self.role.key}-{self.subscription_id}"
         c = self.cluster
         return f"{self.role.key}-{c.subscription_id}-{c.resource_group}-{c.name}"
+
+    @property
+    def broad(self) -> bool:
+        """AKS RBAC Reader above the clusters: inherited by every cluster below its scope, present and future."""
+        return self.role == AKS_RBAC_READER and self.cluster is None
+
+    @property
+    def reach(self) -> str:
+        """What a reviewer must read this grant as."""
+        if not self.broad:
+            return ""
+        if self.management_group is not None:
+            where = f"of every subscription below management group {self.management_group}"
+        elif self.resource_group is not None:
+            where = f"in resource group {self.resource_group} of subscription {self.subscription_id}"
+        else:
+            where = f"in subscription {self.subscription_id}"
+        return f"every AKS cluster {where}, present and future"
+
+    def covers(self, cluster: ClusterId, below: Mapping[str, Sequence[str]] | None = None) -> bool:
+        """Whether this AKS grant reaches `cluster` (a management group's: by the subscriptions below it)."""
+        if self.cluster is not None:
+            return self.cluster == cluster
+        if self.management_group is not None:
+            return cluster.subscription_id in (below or {}).get(self.management_group, ())
+        target = cluster.resource_id.lower()
+        return target.startswith(self.scope.lower() + "/")
 
     @property
     def listed_at(self) -> str:
@@ -69,6 +99,14 @@ class AccessPlan:
 
     # The subscription the azure-native provider starts in (the grants do not use it; empty with only groups).
     home_subscription: str = ""
+    # The subscriptions below each management group of an `aks` entry, as Azure has them now; None when not read.
+    aks_groups_below: Mapping[str, tuple[str, ...]] | None = None
+    # The clusters Azure has now below the grants above clusters (read at deploy and by verify; none offline).
+    covered_clusters: tuple[ClusterId, ...] = ()
+
+    @property
+    def broad_grants(self) -> tuple[PlannedAssignment, ...]:
+        return tuple(a for a in self.assignments if a.broad)
 
     @property
     def listing_scopes(self) -> tuple[str, ...]:
@@ -105,15 +143,18 @@ def build_plan(
     config: AccessConfig,
     found: Mapping[str, Sequence[ClusterId]] | None = None,
     below: Mapping[str, Sequence[str]] | None = None,
+    covered: Sequence[ClusterId] = (),
 ) -> AccessPlan:
     """What to grant. `found`: the clusters Azure has in each subscription of an `all: true` entry (a
     subscription missing from it is unresolved: an offline plan grants none of its clusters). `below`: the
-    subscriptions below each management group (None: not read)."""
+    subscriptions below each management group (None: not read). `covered`: the clusters Azure has now below the
+    grants above clusters (their Azure RBAC is checked; they get no grant of their own)."""
     subscriptions = tuple(sorted(config.subscriptions))
     found = found or {}
     every = {
         cluster
         for selection in config.all_cluster_selections()
+        if selection.subscription is not None
         for cluster in found.get(selection.subscription, [])
         if cluster not in selection.excluded_ids()
     }
@@ -129,18 +170,65 @@ def build_plan(
         PlannedAssignment(AKS_RBAC_READER, cluster.subscription_id, cluster.resource_id, cluster)
         for cluster in clusters
     ]
-    subscriptions_below = None if below is None else {g: tuple(sorted(below.get(g, ()))) for g in groups}
-    covered = None if subscriptions_below is None else _all_below(subscriptions_below)
+    broad = broad_aks_grants(config)
+    aks_groups = [s.management_group for s in config.broad_aks_selections() if s.management_group is not None]
+    subscriptions_below = _read_below(groups, below)
+    aks_groups_below = _read_below(aks_groups, below)
+    with_reader_below = None if subscriptions_below is None else _all_below(subscriptions_below)
     return AccessPlan(
         tenant_id=config.tenant_id,
         reader_subscriptions=subscriptions,
         clusters=clusters,
-        assignments=tuple(readers + group_readers + aks_readers),
-        warnings=tuple(config_warnings(config, covered) + _redundant_readers(config, subscriptions_below or {})),
+        assignments=tuple(readers + group_readers + aks_readers + broad),
+        warnings=tuple(
+            config_warnings(config, with_reader_below) + _redundant_readers(config, subscriptions_below or {})
+        ),
         management_groups=groups,
         subscriptions_below=subscriptions_below,
-        home_subscription=min([*subscriptions, *(selection.subscription for selection in config.aks)], default=""),
+        home_subscription=min([*subscriptions, *config.aks_subscriptions()], default=""),
+        aks_groups_below=aks_groups_below,
+        covered_clusters=tuple(sorted(set(covered) - set(clusters))),
     )
+
+
+def clusters_covered(
+    grants: Sequence[PlannedAssignment], clusters: Iterable[ClusterId], below: Mapping[str, Sequence[str]] | None
+) -> list[ClusterId]:
+    """The clusters that a grant above clusters reaches."""
+    return [cluster for cluster in clusters if any(grant.covers(cluster, below) for grant in grants)]
+
+
+def broad_aks_grants(config: AccessConfig) -> list[PlannedAssignment]:
+    """AKS RBAC Reader above the clusters, as the config asks: at a subscription (`grantAt: subscription`), per
+    resource group (`resourceGroups`) or at a management group (`managementGroup`)."""
+    grants: list[PlannedAssignment] = []
+    for selection in config.broad_aks_selections():
+        subscription = selection.subscription
+        if selection.management_group is not None:
+            group = selection.management_group
+            grants.append(
+                PlannedAssignment(AKS_RBAC_READER, None, management_group_scope(group), management_group=group)
+            )
+        elif subscription is not None and selection.resource_groups:
+            grants += [
+                PlannedAssignment(
+                    AKS_RBAC_READER,
+                    subscription,
+                    f"{subscription_scope(subscription)}/resourceGroups/{group}",
+                    resource_group=group,
+                )
+                for group in selection.resource_groups
+            ]
+        elif subscription is not None:
+            grants.append(PlannedAssignment(AKS_RBAC_READER, subscription, subscription_scope(subscription)))
+    return grants
+
+
+def _read_below(groups: Sequence[str], below: Mapping[str, Sequence[str]] | None) -> dict[str, tuple[str, ...]] | None:
+    """The subscriptions below each of `groups`, or None when any of them was not read."""
+    if below is None or any(group not in below for group in groups):
+        return None
+    return {group: tuple(sorted(below[group])) for group in groups}
 
 
 def _all_below(below: Mapping[str, Sequence[str]]) -> set[str]:

@@ -143,7 +143,7 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str]] = [
     (
         "aks entry without clusters",
         valid(aks=[{"subscription": SUB_A, "clusters": []}]),
-        "aks[0].clusters: must not be empty (or set all: true for every cluster of the subscription)",
+        "aks[0].clusters: must not be empty (or set all: true for every cluster of the subscription",
     ),
     (
         "unknown service principal mode",

@@ -453,7 +453,7 @@ def test_a_group_that_is_missing_or_unreadable_stops_before_anything_is_register
     with pytest.raises(PreflightError) as error:
         run_offline(with_groups(group), azure=mocks, preview=True)
     message = str(error.value)
-    assert "Cannot read the management groups in backline-access:managementGroups; nothing was granted" in message
+    assert "Cannot read the management groups of the stack config; nothing was granted" in message
     assert f"managementGroups: {group} does not exist, or the deployer may not read it (HTTP " in message
     assert "403 AuthorizationFailed" in message if problem == "forbidden" else "404 NotFound" in message
     assert "fix: use the group's id, not its display name (az account management-group list --query" in message

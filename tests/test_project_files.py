@@ -141,7 +141,6 @@ SCHEMA_BLIND = {
     "nothing to grant",
     "deleteOnDestroy with existing",
     "aks all: true beside clusters",
-    "exclude without all",
     "aks entry without clusters",
     "management group listed twice",
 }

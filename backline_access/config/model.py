@@ -185,10 +185,39 @@ class ClusterRef(_Model):
 ClusterEntry = Annotated[ClusterRef, BeforeValidator(_cluster_from_resource_id)]
 
 
-class AksSelection(_Model):
-    """AKS clusters of one subscription that get Azure Kubernetes Service RBAC Reader: listed, or all of them."""
+def _aks_entry_schema(schema: dict[str, Any]) -> None:
+    """The rules between an aks entry's keys, for editors and CI linting (the model checks the same)."""
+    only_with_all = {"required": ["all"], "properties": {"all": {"const": True}}}
+    schema["oneOf"] = [{"required": ["subscription"]}, {"required": ["managementGroup"]}]
+    schema["allOf"] = [
+        {"if": {"required": ["managementGroup"]}, "then": {"maxProperties": 1}},
+        {
+            "if": {"required": ["resourceGroups"]},
+            "then": {"not": {"anyOf": [{"required": [key]} for key in ("clusters", "all", "exclude", "grantAt")]}},
+        },
+        {
+            "if": {"required": ["grantAt"], "properties": {"grantAt": {"const": "subscription"}}},
+            "then": {**only_with_all, "not": {"anyOf": [{"required": ["exclude"]}, {"required": ["clusters"]}]}},
+        },
+        {"if": {"required": ["exclude"]}, "then": only_with_all},
+    ]
 
-    subscription: SubscriptionId = Field(description="The subscription that holds the clusters.")
+
+class AksSelection(_Model):
+    """AKS clusters that get Azure Kubernetes Service RBAC Reader: listed, every cluster of a subscription (one
+    grant per cluster, or one at the subscription), every cluster of some resource groups, or of a management
+    group. A grant above a cluster covers every cluster below it, present and future (Azure RBAC inherits)."""
+
+    model_config = ConfigDict(**_Model.model_config, json_schema_extra=_aks_entry_schema)
+
+    subscription: SubscriptionId | None = Field(
+        default=None, description="The subscription that holds the clusters (every entry but a managementGroup one)."
+    )
+    management_group: ManagementGroupId | None = Field(
+        default=None,
+        description="One AKS RBAC Reader at this management group (its id): every cluster of every subscription "
+        "below it, present and future. Takes no other key.",
+    )
     clusters: list[ClusterEntry] = Field(
         default_factory=list,
         description="The clusters: `{resourceGroup, name}` mappings or full resource ids.",
@@ -204,8 +233,78 @@ class AksSelection(_Model):
         description="With all: true, clusters to leave out (the same forms as clusters).",
         json_schema_extra=lambda schema: _items_may_be_resource_ids(schema),
     )
+    grant_at: Literal["cluster", "subscription"] = Field(
+        default="cluster",
+        description="With all: true: cluster (one grant per cluster found at each preview and up) or subscription "
+        "(one grant at the subscription: every cluster, present and future; no exclude).",
+    )
+    resource_groups: list[ResourceGroupName] = Field(
+        default_factory=list,
+        description="One AKS RBAC Reader per resource group: every cluster in it, present and future. Instead of "
+        "clusters and all.",
+    )
 
     @model_validator(mode="after")
+    def _one_way_to_choose(self) -> AksSelection:
+        given = self.model_fields_set
+        if self.management_group is not None:
+            others = [
+                _FIELD_ALIASES.get(name, name) for name in _ENTRY_KEYS if name in given and name != "management_group"
+            ]
+            if others:
+                raise PydanticCustomError(
+                    "aks_group_alone",
+                    "a managementGroup entry takes no other key (its one grant covers every cluster below the "
+                    "group); remove {keys}",
+                    {"keys": ", ".join(others), "at": others[0]},
+                )
+            return self
+        if self.subscription is None:
+            raise PydanticCustomError(
+                "aks_subscription",
+                "needs subscription (the clusters' subscription), or managementGroup for every cluster below a group",
+                {"at": "subscription"},
+            )
+        if self.resource_groups:
+            mixed = [
+                _FIELD_ALIASES.get(n, n) for n in ("clusters", "all_clusters", "exclude", "grant_at") if n in given
+            ]
+            if mixed:
+                raise PydanticCustomError(
+                    "aks_groups_alone",
+                    "resourceGroups replaces clusters and all in its entry (one grant per resource group covers "
+                    "every cluster in it, present and future); remove {keys}",
+                    {"keys": ", ".join(mixed), "at": mixed[0], "fix": "keep resourceGroups, or list the clusters"},
+                )
+            return self
+        if self.grant_at == "subscription":
+            self._grant_at_subscription()
+        return self._listed_or_all()
+
+    def _grant_at_subscription(self) -> None:
+        if self.exclude:
+            raise PydanticCustomError(
+                "aks_grant_at_exclude",
+                "cannot leave a cluster out with grantAt: subscription: the one grant at the subscription is "
+                "inherited by every cluster in it",
+                {
+                    "at": "exclude",
+                    "fix": "grantAt: cluster (the default: one grant per cluster found at each pulumi up) keeps "
+                    "exclude; or move the clusters to leave out to another subscription",
+                },
+            )
+        if not self.all_clusters:
+            raise PydanticCustomError(
+                "aks_grant_at_all",
+                "grantAt: subscription goes with all: true (one grant at the subscription covers every cluster in "
+                "it, present and future){listed}",
+                {
+                    "listed": "; the listed clusters would be granted anyway" if self.clusters else "",
+                    "at": "grantAt",
+                    "fix": "replace clusters with all: true, or delete grantAt to grant the listed clusters only",
+                },
+            )
+
     def _listed_or_all(self) -> AksSelection:
         if self.all_clusters and self.clusters:
             raise PydanticCustomError(
@@ -216,7 +315,8 @@ class AksSelection(_Model):
         if not self.all_clusters and not self.clusters:
             raise PydanticCustomError(
                 "aks_none",
-                "must not be empty (or set all: true for every cluster of the subscription)",
+                "must not be empty (or set all: true for every cluster of the subscription, or resourceGroups for "
+                "every cluster of some resource groups)",
                 {"at": "clusters"},
             )
         if self.exclude and not self.all_clusters:
@@ -232,11 +332,39 @@ class AksSelection(_Model):
             )
         return self
 
+    @property
+    def broad(self) -> bool:
+        """One grant above the clusters (a subscription, resource groups or a management group)."""
+        return self.management_group is not None or bool(self.resource_groups) or self.grant_at == "subscription"
+
+    @property
+    def per_cluster_all(self) -> bool:
+        """all: true resolved into one grant per cluster found (the clusters are read at each run)."""
+        return self.all_clusters and self.grant_at == "cluster"
+
     def cluster_ids(self) -> list[ClusterId]:
+        if self.subscription is None:
+            return []
         return [ClusterId.of(self.subscription, c.resource_group, c.name) for c in self.clusters]
 
     def excluded_ids(self) -> set[ClusterId]:
+        if self.subscription is None:
+            return set()
         return {ClusterId.of(self.subscription, c.resource_group, c.name) for c in self.exclude}
+
+
+def _keys_of(names: list[str]) -> list[str]:
+    """Field names as the stack file writes them."""
+    return [_FIELD_ALIASES.get(name, name) for name in names]
+
+
+_ENTRY_KEYS = ("subscription", "management_group", "clusters", "all_clusters", "exclude", "grant_at", "resource_groups")
+_FIELD_ALIASES = {
+    "management_group": "managementGroup",
+    "all_clusters": "all",
+    "grant_at": "grantAt",
+    "resource_groups": "resourceGroups",
+}
 
 
 class ServicePrincipalConfig(_Model):
@@ -319,7 +447,20 @@ class AccessConfig(_Model):
         return [cluster for selection in self.aks for cluster in selection.cluster_ids()]
 
     def all_cluster_selections(self) -> list[AksSelection]:
-        return [selection for selection in self.aks if selection.all_clusters]
+        """The `all: true` entries granted per cluster: their clusters are read at each preview and up."""
+        return [selection for selection in self.aks if selection.per_cluster_all]
+
+    def broad_aks_selections(self) -> list[AksSelection]:
+        """The entries granted above the clusters (a subscription, resource groups, a management group)."""
+        return [selection for selection in self.aks if selection.broad]
+
+    def groups_to_read(self) -> list[str]:
+        """The management groups whose subscriptions the program reads: Reader's, and AKS RBAC Reader's."""
+        aks_groups = [s.management_group for s in self.aks if s.management_group is not None]
+        return list(dict.fromkeys([*self.management_groups, *aks_groups]))
+
+    def aks_subscriptions(self) -> list[str]:
+        return [selection.subscription for selection in self.aks if selection.subscription is not None]
 
 
 CONFIG_KEYS: tuple[str, ...] = tuple(field.alias or name for name, field in AccessConfig.model_fields.items())
@@ -419,7 +560,7 @@ def _tenant_as_subscription_warnings(config: AccessConfig) -> list[str]:
 
 
 def _placeholder_warnings(config: AccessConfig) -> list[str]:
-    ids = [config.tenant_id, *config.subscriptions, *(selection.subscription for selection in config.aks)]
+    ids = [config.tenant_id, *config.subscriptions, *config.aks_subscriptions()]
     placeholders = list(dict.fromkeys(guid for guid in ids if _is_placeholder(guid)))
     if not placeholders:
         return []
@@ -441,11 +582,19 @@ def _aks_without_reader_warnings(config: AccessConfig, below_groups: Collection[
         )
     elif config.management_groups:
         gets_none = "gets no Reader (it is neither in 'subscriptions' nor below managementGroups)"
-    return [
+    without = [
         f"aks[{index}].subscription: {selection.subscription} {gets_none}: AKS RBAC Reader alone cannot read the "
         "cluster's control plane (configuration, networking, node pools). Add it to backline-access:subscriptions."
         for index, selection in enumerate(config.aks)
-        if selection.subscription not in readers
+        if selection.subscription is not None and selection.subscription not in readers
+    ]
+    groups = {group.lower() for group in config.management_groups}
+    return without + [
+        f"aks[{index}].managementGroup: {selection.management_group} is not in managementGroups: the clusters below "
+        "it get AKS RBAC Reader, but their subscriptions get no Reader from this stack unless listed, and AKS RBAC "
+        "Reader alone cannot read a cluster's control plane. Add the group to backline-access:managementGroups."
+        for index, selection in enumerate(config.aks)
+        if selection.management_group is not None and selection.management_group.lower() not in groups
     ]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
@@ -14,6 +14,7 @@ from ..azure import (
     AssignmentReads,
     AzureFailure,
     AzureReadError,
+    ClusterInfo,
     ClusterReads,
     EstateReader,
     GroupReads,
@@ -34,13 +35,14 @@ from ..config import (
     parse_config,
     provider_config_from_pulumi,
 )
-from ..plan import AccessPlan, PlannedAssignment, build_plan
+from ..plan import AccessPlan, PlannedAssignment, broad_aks_grants, build_plan, clusters_covered
 from ..verify import verify_after_update
 from .adoption import Adoption, Declaration, adopt, declared_inputs, held_principal, moved_from, unrequested
 from .preflight import (
     PreflightError,
     check_clusters,
     guard_tenant,
+    judge_clusters,
     lookup_service_principal,
     missing_service_principal_error,
     provider_token,
@@ -138,14 +140,15 @@ class BacklineAccess(pulumi.ComponentResource):
         self._reads: object = reader
         self._online = (arm, cloud) if reader is None else None
         with signed_in_or_stop(plan.tenant_id, cloud):
-            found = self._every_cluster(access) if access.all_cluster_selections() else None
-            below = self._subscriptions_below(access) if access.management_groups else None
-            if found is not None or below is not None:
-                plan = build_plan(access, found, below)
+            below = self._subscriptions_below(access) if access.groups_to_read() else None
+            found, covered = self._clusters_reached(access, below, cloud)
+            if found is not None or below is not None or covered:
+                plan = build_plan(access, found, below, [info.cluster for info in covered])
             for warning in plan.warnings:
                 pulumi.log.warn(warning, resource=self)
             if plan.clusters:
                 check_clusters(plan.clusters, self._read_side(), access.aks_require_azure_rbac, self, cloud)
+            judge_clusters(covered, access.aks_require_azure_rbac, self, cloud)
             consent_url = _admin_consent_url(plan, cloud, settings.cloud)
             graph, existing = self._find_principal(name, access.service_principal, plan, consent_url)
             known_principal = access.service_principal.object_id or existing
@@ -230,30 +233,57 @@ class BacklineAccess(pulumi.ComponentResource):
             raise missing_service_principal_error(plan.tenant_id, consent_url)
         return graph, existing
 
-    def _every_cluster(self, access: AccessConfig) -> dict[str, list[ClusterId]]:
-        """The clusters Azure has now in each subscription of an `all: true` entry (one Resource Graph query)."""
-        subscriptions = [selection.subscription for selection in access.all_cluster_selections()]
-        inventory = self._read_side().clusters_in(subscriptions)
-        if inventory.failures:
+    def _clusters_reached(
+        self, access: AccessConfig, below: Mapping[str, Sequence[str]] | None, cloud: Cloud | None
+    ) -> tuple[dict[str, list[ClusterId]] | None, list[ClusterInfo]]:
+        """The clusters Azure has now where the config reaches them without naming them, in one listing: each
+        subscription of an `all: true` entry (granted one by one), and what the grants above clusters cover
+        (their Azure RBAC is checked; a broad grant itself needs no list). Offline, nothing is read."""
+        per_cluster = [s.subscription for s in access.all_cluster_selections() if s.subscription is not None]
+        broad = broad_aks_grants(access)
+        broad_subscriptions = [g.subscription_id for g in broad if g.subscription_id is not None]
+        broad_subscriptions += [
+            s for g in broad if g.management_group for s in (below or {}).get(g.management_group, [])
+        ]
+        wanted = list(dict.fromkeys([*per_cluster, *broad_subscriptions]))
+        if not wanted:
+            return None, []
+        inventory = self._read_side().clusters_in(wanted)
+        unlisted = {s: f for s, f in inventory.failures.items() if s in per_cluster}
+        if unlisted:
             raise PreflightError(
                 "Cannot list the AKS clusters of the subscriptions with all: true; nothing was granted:\n"
-                + unreadable_scopes(inventory.failures, "the deployer", in_subscriptions=True)
+                + unreadable_scopes(unlisted, "the deployer", in_subscriptions=True)
             )
-        return {s: [info.cluster for info in found] for s, found in inventory.clusters.items()}
+        unchecked = {s: f for s, f in inventory.failures.items() if s not in per_cluster}
+        if unchecked:
+            message = (
+                "Cannot list the AKS clusters below the grants above clusters, to check their Azure RBAC for "
+                "Kubernetes:\n" + unreadable_scopes(unchecked, "the deployer", in_subscriptions=True)
+            )
+            if access.aks_require_azure_rbac:
+                raise PreflightError(message + "\n    (aksRequireAzureRbac is true; nothing was granted)")
+            pulumi.log.warn(message + "\n    The grants are made anyway: they need no list of clusters.", resource=self)
+        found = {s: [i.cluster for i in inventory.clusters.get(s, [])] for s in per_cluster if s in inventory.clusters}
+        infos = [info for listed in inventory.clusters.values() for info in listed]
+        covered = set(clusters_covered(broad, [info.cluster for info in infos], below))
+        return (found if per_cluster else None), [info for info in infos if info.cluster in covered]
 
     def _subscriptions_below(self, access: AccessConfig) -> dict[str, list[str]] | None:
-        """Every subscription below each listed management group (one paged listing per group); None when the
-        groups were not read (offline). A group that cannot be read stops the run before anything is granted."""
+        """Every subscription below each management group of the config (one paged listing per group); None
+        when the groups were not read (offline). A group that cannot be read stops the run before anything is
+        granted."""
         reads = self._read_side()
         if not isinstance(reads, GroupReads):
             return None
-        inventory = reads.subscriptions_below(access.management_groups)
+        groups = access.groups_to_read()
+        inventory = reads.subscriptions_below(groups)
         if inventory.failures:
             raise PreflightError(
-                "Cannot read the management groups in backline-access:managementGroups; nothing was granted:\n"
+                "Cannot read the management groups of the stack config; nothing was granted:\n"
                 + "\n".join(_group_problem(group, failure) for group, failure in inventory.failures.items())
             )
-        if any(group not in inventory.subscriptions for group in access.management_groups):
+        if any(group not in inventory.subscriptions for group in groups):
             return None
         return inventory.subscriptions
 

@@ -11,7 +11,7 @@ import pulumi
 import pulumi_azuread as azuread
 from pulumi_azure_native import authorization
 
-from ..azure import ClusterReads, ClusterState, SignInError
+from ..azure import ClusterInfo, ClusterReads, ClusterState, SignInError
 from ..config import (
     BACKLINE_APP_ID,
     OBJECT_ID_FIX,
@@ -133,6 +133,16 @@ def check_clusters(
     check stops the program before any grant or service principal is registered."""
     if clusters:
         _judge(reader.read_clusters(clusters), require_azure_rbac, parent, cloud.az_prefix() if cloud else "")
+
+
+def judge_clusters(
+    found: Sequence[ClusterInfo], require_azure_rbac: bool, parent: pulumi.Resource, cloud: Cloud | None = None
+) -> None:
+    """Clusters already read (below a grant above clusters): Azure RBAC off warns, or fails with
+    `aksRequireAzureRbac`, as for a listed cluster."""
+    if found:
+        states = [ClusterState(info.cluster, found=info) for info in found]
+        _judge(states, require_azure_rbac, parent, cloud.az_prefix() if cloud else "")
 
 
 def _problem(state: ClusterState, az: str) -> str | None:

@@ -51,7 +51,7 @@ def every_cluster(config: AccessConfig) -> list[dict[str, Any]]:
             "role": AKS_RBAC_READER.name,
             "exclude": sorted(c.resource_id for c in selection.excluded_ids()),
         }
-        for selection in sorted(config.all_cluster_selections(), key=lambda s: s.subscription)
+        for selection in sorted(config.all_cluster_selections(), key=lambda s: s.subscription or "")
     ]
 
 
