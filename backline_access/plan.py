@@ -14,6 +14,7 @@ from .config import (
     Role,
     assignment_name,
     config_warnings,
+    management_group_of,
     management_group_scope,
     subscription_scope,
 )
@@ -57,16 +58,8 @@ class PlannedAssignment:
 
     @property
     def reach(self) -> str:
-        """What a reviewer must read this grant as."""
-        if not self.broad:
-            return ""
-        if self.management_group is not None:
-            where = f"of every subscription below management group {self.management_group}"
-        elif self.resource_group is not None:
-            where = f"in resource group {self.resource_group} of subscription {self.subscription_id}"
-        else:
-            where = f"in subscription {self.subscription_id}"
-        return f"every AKS cluster {where}, present and future"
+        """What a reviewer must read this grant as ("" for a grant on one cluster or Reader)."""
+        return reach_of(self.scope) if self.broad else ""
 
     def covers(self, cluster: ClusterId, below: Mapping[str, Sequence[str]] | None = None) -> bool:
         """Whether this AKS grant reaches `cluster` (a management group's: by the subscriptions below it)."""
@@ -131,12 +124,32 @@ class AccessPlan:
             f'--query "[].roleDefinitionName" -o tsv'
             for a in self.assignments
         ]
+        # A cluster below a grant above clusters: the grant it inherits (--include-inherited shows it there).
+        commands += [
+            f"az role assignment list --scope {c.resource_id} --assignee {principal_object_id} --include-inherited "
+            f'--query "[].roleDefinitionName" -o tsv'
+            for c in self.covered_clusters
+        ]
         commands += [
             f"az aks show --subscription {c.subscription_id} --resource-group {c.resource_group} "
             f'--name {c.name} --query "aadProfile.enableAzureRbac"'
-            for c in self.clusters
+            for c in (*self.clusters, *self.covered_clusters)
         ]
         return commands
+
+
+def reach_of(scope: str) -> str:
+    """What AKS RBAC Reader at `scope` (above clusters) reaches: 'every AKS cluster in subscription X, present and
+    future'. Azure RBAC inherits: an assignment applies at every scope below its own."""
+    group = management_group_of(scope)
+    parts = scope.rstrip("/").split("/")
+    if group is not None:
+        where = f"of every subscription below management group {group}"
+    elif len(parts) == 5 and parts[3].lower() == "resourcegroups":
+        where = f"in resource group {parts[4]} of subscription {parts[2]}"
+    else:
+        where = f"in subscription {parts[2]}"
+    return f"every AKS cluster {where}, present and future"
 
 
 def build_plan(

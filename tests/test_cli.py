@@ -91,6 +91,7 @@ def test_plan_json_is_one_document_with_the_documented_keys(stack_file: Callable
             "roleDefinitionId": f"/subscriptions/{SUB_A}/providers/Microsoft.Authorization/roleDefinitions/"
             "acdd72a7-3385-48ef-bd42-f606fba81ae7",
             "scope": f"/subscriptions/{SUB_A}",
+            "reach": None,
             "principalType": "ServicePrincipal",
             "name": "f40834e3-2d96-5052-a205-767dc17e41fd",
             "resourceName": f"backline-reader-{SUB_A}",
@@ -220,7 +221,8 @@ def test_the_offline_plan_says_all_true_clusters_are_resolved_at_deploy_time(sta
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
     assert {
-        "check": f"every AKS cluster of subscription {SUB_A} (all: true): resolved at deploy time",
+        "check": f"every AKS cluster of subscription {SUB_A}: read at deploy time (all: true resolves them; a grant "
+        "above clusters has each checked for Azure RBAC)",
         "status": "not checked offline",
     } in document["checks"]
     assert [a["role"] for a in document["assignments"]] == ["Reader"]

@@ -405,8 +405,12 @@ def _assignment_ids(
 
 
 def _granted_on(planned: PlannedAssignment) -> tuple[str, str]:
+    """Which output a grant is in, under which key: AKS RBAC Reader by its scope (a cluster's resource id, or the
+    subscription, resource group or management group above clusters), Reader by subscription id or group id."""
     if planned.cluster is not None:
         return "cluster", planned.cluster.resource_id
+    if planned.broad:
+        return "cluster", planned.scope
     if planned.management_group is not None:
         return "group", planned.management_group
     return "subscription", str(planned.subscription_id)

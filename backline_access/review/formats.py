@@ -39,9 +39,16 @@ def _markdown_head(document: dict[str, Any]) -> list[str]:
     groups = [a for a in assignments if management_group_of(a["scope"]) is not None]
     subscriptions = {_subscription(a["scope"]) for a in assignments if a not in groups}
     subscriptions |= {str(entry["subscription"]) for entry in every}
-    clusters = [a for a in assignments if a["role"] == AKS_RBAC_READER.name]
+    clusters = [a for a in assignments if a["role"] == AKS_RBAC_READER.name and not a.get("reach")]
+    above = [a for a in assignments if a.get("reach")]
     readers = [a for a in assignments if a["role"] == READER.name and a not in groups]
-    on_groups = f", Reader on {len(groups)} management group(s)" if groups else ""
+    readers_on_groups = [a for a in groups if a["role"] == READER.name]
+    on_groups = f", Reader on {len(readers_on_groups)} management group(s)" if readers_on_groups else ""
+    on_above = (
+        f", AKS RBAC Reader above clusters at {len(above)} scope(s) (every cluster there, present and future)"
+        if above
+        else ""
+    )
     on_every = (
         f", and on every AKS cluster of {len(every)} subscription(s) (all: true, resolved at deploy time)"
         if every
@@ -54,8 +61,8 @@ def _markdown_head(document: dict[str, Any]) -> list[str]:
         "",
         f"**{len(subscriptions)} subscription(s), {len(clusters)} listed cluster(s): {len(assignments)} role "
         f"assignment(s)** (Reader on {len(readers)} subscription(s){on_groups}, AKS RBAC Reader on {len(clusters)} "
-        f"cluster(s){on_every}); adopted: {_adopted(document)}; removed: only `pulumi preview` knows (this plan has "
-        "no stack state).",
+        f"cluster(s){on_every}{on_above}); adopted: {_adopted(document)}; removed: only `pulumi preview` knows (this "
+        "plan has no stack state).",
         "",
         f"Service principal of Backline's app `{BACKLINE_APP_ID}`: **{principal['mode']}**, {principal['action']}"
         f" ({'deleted' if principal['deleteOnDestroy'] else 'kept'} on destroy).",
@@ -64,7 +71,8 @@ def _markdown_head(document: dict[str, Any]) -> list[str]:
 
 def _grant_table(document: dict[str, Any]) -> list[str]:
     rows = [
-        f"| {_SHORT.get(a['role'], a['role'])} | `{a['scope']}` | `{a['name']}` | {a.get('action', 'create')} |"
+        f"| {_SHORT.get(a['role'], a['role'])} | `{a['scope']}`{_reach_words(a)} | `{a['name']}` | "
+        f"{a.get('action', 'create')} |"
         for a in document["assignments"]
     ]
     rows += [
@@ -72,6 +80,10 @@ def _grant_table(document: dict[str, Any]) -> list[str]:
         for entry in document.get("everyCluster", [])
     ]
     return ["| Role | Scope | Assignment name | Action |", "| --- | --- | --- | --- |", *rows]
+
+
+def _reach_words(assignment: dict[str, Any]) -> str:
+    return f" ({assignment['reach']})" if assignment.get("reach") else ""
 
 
 def _every_cluster_cell(entry: dict[str, Any]) -> str:
@@ -83,17 +95,23 @@ def _every_cluster_cell(entry: dict[str, Any]) -> str:
 def _collapsed_table(document: dict[str, Any], room: int) -> list[str]:
     """Counts per subscription (as many rows as `room` characters hold), folded inside <details>."""
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    broad: dict[str, int] = defaultdict(int)  # AKS RBAC Reader at the subscription or its resource groups
     groups = 0
     for item in document["assignments"]:
         if management_group_of(item["scope"]) is not None:
             groups += 1
             continue
+        if item.get("reach"):
+            broad[_subscription(item["scope"])] += 1
+            continue
         counts[_subscription(item["scope"])][0 if item["role"] == READER.name else 1] += 1
     every = {str(entry["subscription"]): entry for entry in document.get("everyCluster", [])}
     rows = []
-    for subscription in sorted(set(counts) | set(every)):
+    for subscription in sorted(set(counts) | set(every) | set(broad)):
         reader, clusters = counts.get(subscription, [0, 0])
         also = f" + {every_cluster_words(every[subscription])}" if subscription in every else ""
+        if subscription in broad:
+            also += f" + {broad[subscription]} grant(s) above clusters (every cluster there, present and future)"
         rows.append(f"| `{subscription}` | {'yes' if reader else 'no'} | {clusters}{also} |")
     shown = _first_that_fit(rows, room)
     left = len(rows) - len(shown)
@@ -145,21 +163,26 @@ def _first_that_fit(lines: list[str], room: int) -> list[str]:
 def mermaid_lines(document: dict[str, Any]) -> list[str]:
     """tenant -> service principal -> subscriptions -> clusters, collapsed where it would stop being readable."""
     by_subscription: dict[str, list[str]] = defaultdict(list)
+    above: dict[str, list[str]] = defaultdict(list)  # AKS RBAC Reader at a subscription or its resource groups
     readers = set()
-    groups = []
+    groups: list[str] = []
+    aks_groups: list[str] = []
     for item in document["assignments"]:
         group = management_group_of(item["scope"])
         if group is not None:
-            groups.append(group)
+            (groups if item["role"] == READER.name else aks_groups).append(group)
             continue
         subscription = _subscription(item["scope"])
         if item["role"] == READER.name:
             readers.add(subscription)
+        elif item.get("reach"):
+            parts = item["scope"].rstrip("/").split("/")
+            above[subscription].append(f"every AKS cluster in resource group {parts[4]}" if len(parts) == 5 else "")
         else:
             parts = item["scope"].split("/")
             by_subscription[subscription].append(f"{parts[8]}<br/>{parts[4]}")
     every = {str(entry["subscription"]): entry for entry in document.get("everyCluster", [])}
-    subscriptions = sorted(readers | set(by_subscription) | set(every))
+    subscriptions = sorted(readers | set(by_subscription) | set(every) | set(above))
     lines = [
         "flowchart LR",
         f'  tenant["Tenant {document["tenantId"]}"] --> sp["Backline service principal<br/>app {BACKLINE_APP_ID}"]',
@@ -167,6 +190,11 @@ def mermaid_lines(document: dict[str, Any]) -> list[str]:
     lines += [
         f'  sp -->|Reader| g{index}["Management group {group}<br/>every subscription below"]'
         for index, group in enumerate(groups)
+    ]
+    lines += [
+        f'  sp -->|AKS RBAC Reader| ga{index}["Management group {group}<br/>every AKS cluster below, present and '
+        'future"]'
+        for index, group in enumerate(aks_groups)
     ]
     if len(subscriptions) > DIAGRAM_SUBSCRIPTIONS:
         cluster_count = sum(len(names) for names in by_subscription.values())
@@ -177,6 +205,9 @@ def mermaid_lines(document: dict[str, Any]) -> list[str]:
         if every:
             label = f"every AKS cluster of {len(every)} subscriptions<br/>resolved at deploy time"
             lines.append(f'  sp -->|AKS RBAC Reader| every["{label}"]')
+        if above:
+            label = f"every AKS cluster below {sum(len(v) for v in above.values())} scopes<br/>present and future"
+            lines.append(f'  sp -->|AKS RBAC Reader| above["{label}"]')
         return lines
     many_clusters = sum(len(names) for names in by_subscription.values()) > DIAGRAM_CLUSTERS
     for index, subscription in enumerate(subscriptions):
@@ -189,6 +220,9 @@ def mermaid_lines(document: dict[str, Any]) -> list[str]:
             lines.append(f'  {node} -->|AKS RBAC Reader| {node}c["{len(names)} clusters"]')
         else:
             lines += [f'  {node} -->|AKS RBAC Reader| {node}c{j}["{name}"]' for j, name in enumerate(names)]
+        for k, where in enumerate(above.get(subscription, [])):
+            label = f"{where or 'every AKS cluster'}<br/>present and future"
+            lines.append(f'  {node} -->|AKS RBAC Reader| {node}a{k}["{label}"]')
         if subscription in every:
             excluded = [cluster_words(resource_id) for resource_id in every[subscription]["exclude"]]
             label = "every AKS cluster<br/>resolved at deploy time" + (
@@ -221,7 +255,7 @@ def render_az(document: dict[str, Any]) -> str:
     )
     for item in document["assignments"]:
         role_guid = item["roleDefinitionId"].rsplit("/", 1)[-1]
-        lines.append(f"# {item['role']}")
+        lines.append(f"# {item['role']}" + (f" on {item['reach']}" if item.get("reach") else ""))
         lines.append(
             f"az role assignment create {assignee} --role {role_guid} --scope {item['scope']} --name {item['name']}"
         )

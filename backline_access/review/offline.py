@@ -213,7 +213,8 @@ class InProcessReads:
     def clusters_in(self, subscriptions: Iterable[str]) -> ClusterInventory:
         """Not looked at: `all: true` clusters are resolved at deploy time."""
         self.reads += [
-            f"every AKS cluster of subscription {subscription} (all: true): resolved at deploy time"
+            f"every AKS cluster of subscription {subscription}: read at deploy time (all: true resolves them; a "
+            "grant above clusters has each checked for Azure RBAC)"
             for subscription in sorted(set(subscriptions))
         ]
         return ClusterInventory()

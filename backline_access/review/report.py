@@ -13,6 +13,7 @@ from ..config import (
     management_group_of,
     parse_cluster_resource_id,
 )
+from ..plan import reach_of
 from ..verify import wrap_words
 from .offline import GET_CLIENT_CONFIG, GET_SERVICE_PRINCIPAL, PLACEHOLDER_OBJECT_ID, OfflineRun
 
@@ -69,13 +70,18 @@ def cluster_words(resource_id: str) -> str:
 
 def _assignment(resource_name: str, inputs: dict[str, Any], import_id: str) -> dict[str, Any]:
     role_definition_id = str(inputs["roleDefinitionId"])
+    role = _ROLE_NAMES.get(role_definition_id.rsplit("/", 1)[-1], "UNKNOWN ROLE")
+    scope = str(inputs["scope"])
+    above_clusters = role == AKS_RBAC_READER.name and parse_cluster_resource_id(scope) is None
     return {
         # adopt: an equivalent assignment exists and is imported (importId) instead of created
         "action": "adopt" if import_id else "create",
         "importId": import_id or None,
-        "role": _ROLE_NAMES.get(role_definition_id.rsplit("/", 1)[-1], "UNKNOWN ROLE"),
+        "role": role,
         "roleDefinitionId": role_definition_id,
-        "scope": inputs["scope"],
+        "scope": scope,
+        # AKS RBAC Reader above clusters: what it reaches (None for a grant on one cluster, and for Reader)
+        "reach": reach_of(scope) if above_clusters else None,
         "principalType": inputs["principalType"],
         "name": inputs["roleAssignmentName"],
         "resourceName": resource_name,
@@ -163,11 +169,17 @@ def render_text(document: dict[str, Any], width: int = 80) -> str:
 
 
 def _per_scope(assignments: Sequence[dict[str, Any]], every: Sequence[dict[str, Any]], width: int) -> list[str]:
-    groups = [group for group in (management_group_of(str(a["scope"])) for a in assignments) if group is not None]
     lines: list[str] = []
-    for group in groups:
-        lines += wrap_words(f"management group {group}: Reader (every subscription below it, present and future)",
-                          width, "      ", "  ")  # fmt: skip
+    for item in assignments:
+        group = management_group_of(str(item["scope"]))
+        if group is None:
+            continue
+        what = (
+            "Reader (every subscription below it, present and future)"
+            if item["role"] == READER.name
+            else f"AKS RBAC Reader on {item['reach']}"
+        )
+        lines += wrap_words(f"management group {group}: {what}", width, "      ", "  ")
     subscription_wide = [a for a in assignments if management_group_of(str(a["scope"])) is None]
     return lines + _per_subscription(subscription_wide, every, width)
 
@@ -175,16 +187,20 @@ def _per_scope(assignments: Sequence[dict[str, Any]], every: Sequence[dict[str, 
 def _per_subscription(assignments: Sequence[dict[str, Any]], every: Sequence[dict[str, Any]], width: int) -> list[str]:
     readers: set[str] = set()
     clusters: dict[str, int] = {}
+    above: dict[str, list[str]] = {}
     for item in assignments:
         subscription = str(item["scope"]).split("/")[2]
         if item["role"] == READER.name:
             readers.add(subscription)
+        elif item.get("reach"):
+            above.setdefault(subscription, []).append(str(item["reach"]))
         else:
             clusters[subscription] = clusters.get(subscription, 0) + 1
     all_of = {str(entry["subscription"]): entry for entry in every}
     lines = []
-    for subscription in sorted(readers | set(clusters) | set(all_of)):
+    for subscription in sorted(readers | set(clusters) | set(all_of) | set(above)):
         parts = ["Reader"] if subscription in readers else []
+        parts += [f"AKS RBAC Reader on {reach}" for reach in above.get(subscription, [])]
         if subscription in clusters:
             count = clusters[subscription]
             parts.append(f"AKS RBAC Reader on {count} cluster{'s' if count != 1 else ''}")
@@ -202,7 +218,9 @@ def _grant_blocks(assignments: Sequence[dict[str, Any]], width: int) -> list[str
         scope = str(item["scope"])
         group = management_group_of(scope)
         cluster = parse_cluster_resource_id(scope)
-        if group is not None:
+        if item.get("reach"):
+            head, where = str(item["reach"]), scope
+        elif group is not None:
             head, where = f"management group {group}", scope
         elif cluster is not None:
             head = f"cluster {cluster.name}"

@@ -35,6 +35,7 @@ from ..config import (
     login_fix,
     management_group_of,
     management_group_scope,
+    parse_cluster_resource_id,
     rbac_fix,
     subscription_scope,
 )
@@ -62,10 +63,13 @@ class Scopes:
     subscriptions: tuple[str, ...]
     clusters: tuple[ClusterId, ...]
     management_groups: tuple[str, ...] = ()
+    aks_scopes: tuple[str, ...] = ()  # AKS RBAC Reader above clusters: subscriptions, resource groups, groups
 
     @classmethod
     def of(cls, plan: AccessPlan) -> Scopes:
-        return cls(plan.reader_subscriptions, plan.clusters, plan.management_groups)
+        clusters = tuple(sorted({*plan.clusters, *plan.covered_clusters}))
+        aks_scopes = tuple(grant.scope for grant in plan.broad_grants)
+        return cls(plan.reader_subscriptions, clusters, plan.management_groups, aks_scopes)
 
 
 def verify(
@@ -95,14 +99,17 @@ def _access_checks(
     principal, object_id = _principal_check(plan, reader, cloud, principal_id)
     if object_id is None:
         return [principal]
+    aks_listed = [_listed_at(scope) for scope in scopes.aks_scopes]
     subscriptions = sorted(set(scopes.subscriptions) | {c.subscription_id for c in scopes.clusters})
     listed = [subscription_scope(s) for s in subscriptions] + [
         management_group_scope(g) for g in scopes.management_groups
     ]
+    listed += [scope for scope in aks_listed if scope not in listed]
     inventory = reader.role_assignments(object_id, listed)
     checks = [principal]
     checks += [_reader_check(subscription_scope(s), object_id, inventory, az) for s in scopes.subscriptions]
     checks += [_reader_check(management_group_scope(g), object_id, inventory, az) for g in scopes.management_groups]
+    checks += [_broad_aks_check(scope, object_id, inventory, az) for scope in scopes.aks_scopes]
     states = reader.read_clusters(scopes.clusters) if scopes.clusters else []
     for state in states:
         role = _cluster_role_check(state.cluster, object_id, inventory, az)
@@ -257,6 +264,23 @@ def _principal_check(
     return Check("service principal", scope, "pass", f"object id {found}"), found
 
 
+def _listed_at(scope: str) -> str:
+    """The listing that shows an assignment at `scope`: its subscription's, or a management group's own."""
+    if management_group_of(scope) is not None:
+        return scope
+    return subscription_scope(scope.split("/")[2])
+
+
+def _broad_aks_check(scope: str, object_id: str, inventory: AssignmentInventory, az: str) -> Check:
+    """AKS RBAC Reader at a subscription, resource group or management group: every cluster below inherits it."""
+    query = f'{az}az role assignment list --assignee {object_id} --scope {scope} --query "[].roleDefinitionName" -o tsv'
+    listed_at = _listed_at(scope)
+    if listed_at in inventory.failures:
+        failure = inventory.failures[listed_at]
+        return _unreadable(AKS_RBAC_READER.name, scope, failure.describe(), query, failure.status, az)
+    return _role_check(AKS_RBAC_READER, scope, inventory.assignments.get(listed_at, []), az, query)
+
+
 def _reader_check(scope: str, object_id: str, inventory: AssignmentInventory, az: str) -> Check:
     """Reader at a subscription or a management group (each is its own listing scope)."""
     query = f'{az}az role assignment list --assignee {object_id} --scope {scope} --query "[].roleDefinitionName" -o tsv'
@@ -390,17 +414,20 @@ def _not_passing(checks: Sequence[Check]) -> Scopes:
     readers = [c.scope for c in checks if c.check == READER.name and c.status != "pass"]
     groups = tuple(group for group in map(management_group_of, readers) if group is not None)
     subscriptions = tuple(scope.split("/")[2] for scope in readers if management_group_of(scope) is None)
-    clusters = {
-        _cluster_of(c.scope)
-        for c in checks
-        if c.check in (AKS_RBAC_READER.name, "Azure RBAC for Kubernetes") and c.status != "pass"
-    }
-    return Scopes(subscriptions, tuple(sorted(clusters)), groups)
+    open_aks = [c for c in checks if c.check in _AKS_CHECKS and c.status != "pass"]
+    clusters = {_cluster_of(c.scope) for c in open_aks if parse_cluster_resource_id(c.scope) is not None}
+    above = tuple(c.scope for c in open_aks if parse_cluster_resource_id(c.scope) is None)
+    return Scopes(subscriptions, tuple(sorted(clusters)), groups, above)
+
+
+_AKS_CHECKS = (AKS_RBAC_READER.name, "Azure RBAC for Kubernetes")
 
 
 def _cluster_of(resource_id: str) -> ClusterId:
-    parts = resource_id.split("/")
-    return ClusterId.of(parts[2], parts[4], parts[8])
+    parsed = parse_cluster_resource_id(resource_id)
+    if parsed is None:
+        raise ValueError(f"not a cluster: {resource_id}")
+    return ClusterId.of(parsed.subscription, parsed.resource_group, parsed.name)
 
 
 def _merged(before: Sequence[Check], again: Sequence[Check]) -> list[Check]:
