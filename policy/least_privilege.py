@@ -43,9 +43,17 @@ _CLUSTER = re.compile(
     rf"^/subscriptions/{_GUID}/resourceGroups/[^/]+/providers/Microsoft\.ContainerService/managedClusters/[^/]+$",
     re.IGNORECASE,
 )
+_RESOURCE_GROUP = re.compile(rf"^/subscriptions/{_GUID}/resourceGroups/[^/]+$", re.IGNORECASE)
 # Roles at the scopes they are meant for: Reader over subscriptions and management groups (a cluster is
-# narrower still), AKS RBAC Reader only on a cluster (higher up it would reach every cluster below).
-_ALLOWED_SCOPES = {READER: (_SUBSCRIPTION, _MANAGEMENT_GROUP, _CLUSTER), AKS_RBAC_READER: (_CLUSTER,)}
+# narrower still); AKS RBAC Reader on a cluster, or above clusters (a subscription, a resource group, a management
+# group: every cluster below inherits it), and there only where the config asks (aks-rbac-reader-above-clusters).
+_ALLOWED_SCOPES = {
+    READER: (_SUBSCRIPTION, _MANAGEMENT_GROUP, _CLUSTER),
+    AKS_RBAC_READER: (_CLUSTER, _SUBSCRIPTION, _RESOURCE_GROUP, _MANAGEMENT_GROUP),
+}
+COMPONENT = "backline:index:BacklineAccess"
+# The component's registered output that lists where its config asks for AKS RBAC Reader above clusters.
+AKS_SCOPES_ASKED = "aksScopesAsked"
 
 # What the stack must never create: credentials of any kind, role definitions and applications.
 FORBIDDEN_TYPES = {
@@ -87,8 +95,36 @@ def check_role_assignment(args: ResourceValidationArgs, report: ReportViolation)
         report(f"principalType is {principal_type!r}; Backline's assignments are for its ServicePrincipal", None)
     scope = str(props["scope"])
     if not any(pattern.match(scope) for pattern in _ALLOWED_SCOPES[guid]):
-        where = "an AKS managed cluster" if guid == AKS_RBAC_READER else "a subscription, management group or cluster"
+        where = (
+            "an AKS managed cluster, or a subscription, resource group or management group the config names"
+            if guid == AKS_RBAC_READER
+            else "a subscription, management group or cluster"
+        )
         report(f"{ROLE_NAMES[guid]} at scope {scope}: this role may only be assigned at {where}", None)
+
+
+def check_aks_above_clusters(args: StackValidationArgs, report: ReportViolation) -> None:
+    """AKS RBAC Reader above a cluster reaches every cluster below it, present and future: allowed only at a scope
+    a BacklineAccess component says its config asks for (its registered output `aksScopesAsked`, read off the
+    stack config's aks entries, not off the plan that made the grants)."""
+    asked = {
+        str(scope).rstrip("/").lower()
+        for r in args.resources
+        if r.resource_type == COMPONENT
+        for scope in (r.props.get(AKS_SCOPES_ASKED) or [])
+    }
+    for r in args.resources:
+        if r.resource_type != ROLE_ASSIGNMENT or role_guid(str(r.props["roleDefinitionId"])) != AKS_RBAC_READER:
+            continue
+        scope = str(r.props["scope"])
+        if _CLUSTER.match(scope) or scope.rstrip("/").lower() in asked:
+            continue
+        report(
+            f"role assignment {r.name} gives {ROLE_NAMES[AKS_RBAC_READER]} at {scope}, above clusters (every cluster "
+            "below it, present and future), but no BacklineAccess config asks for it there (grantAt: subscription, "
+            "resourceGroups or managementGroup in backline-access:aks)",
+            r.urn,
+        )
 
 
 def check_service_principal(args: ResourceValidationArgs, report: ReportViolation) -> None:
@@ -139,7 +175,7 @@ POLICIES = [
     ResourceValidationPolicy(
         name="role-assignments-read-only",
         description="Role assignments use only Reader and AKS RBAC Reader (by GUID), for a ServicePrincipal, at a "
-        "subscription, management group or AKS cluster scope.",
+        "subscription, management group or AKS cluster scope (AKS RBAC Reader also at a resource group).",
         validate=check_role_assignment,
         enforcement_level=EnforcementLevel.MANDATORY,
     ),
@@ -154,6 +190,13 @@ POLICIES = [
         description="The stack creates no passwords, certificates, federated credentials, role definitions or "
         "applications.",
         validate=check_forbidden_types,
+        enforcement_level=EnforcementLevel.MANDATORY,
+    ),
+    StackValidationPolicy(
+        name="aks-rbac-reader-above-clusters-only-where-asked",
+        description="AKS RBAC Reader above a cluster (a subscription, resource group or management group) only where "
+        "the stack config asks for it.",
+        validate=check_aks_above_clusters,
         enforcement_level=EnforcementLevel.MANDATORY,
     ),
     StackValidationPolicy(

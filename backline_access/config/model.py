@@ -454,6 +454,22 @@ class AccessConfig(_Model):
         """The entries granted above the clusters (a subscription, resource groups, a management group)."""
         return [selection for selection in self.aks if selection.broad]
 
+    def aks_scopes_asked(self) -> list[str]:
+        """Where the entries ask for AKS RBAC Reader above clusters, read straight off them (not off the plan): what
+        the component declares for the policy pack to hold the grants against."""
+        scopes: list[str] = []
+        for selection in self.aks:
+            if selection.management_group is not None:
+                scopes.append(f"/providers/Microsoft.Management/managementGroups/{selection.management_group}")
+            elif selection.resource_groups:
+                scopes += [
+                    f"/subscriptions/{selection.subscription}/resourceGroups/{group}"
+                    for group in selection.resource_groups
+                ]
+            elif selection.grant_at == "subscription":
+                scopes.append(f"/subscriptions/{selection.subscription}")
+        return scopes
+
     def groups_to_read(self) -> list[str]:
         """The management groups whose subscriptions the program reads: Reader's, and AKS RBAC Reader's."""
         aks_groups = [s.management_group for s in self.aks if s.management_group is not None]

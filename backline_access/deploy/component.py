@@ -52,6 +52,7 @@ from .providers import ARM, GRAPH, ArmProvider, given_providers, provider_settin
 from .stack_state import COMPONENT_TYPE, StackState, read_stack_state
 
 MANAGED_SPELLINGS = ["scope", "roleDefinitionId"]
+AKS_SCOPES_ASKED = "aksScopesAsked"
 # How long the reads before anything is registered may take, and the checks after `pulumi up` (which never
 # fail the update: what they cannot read in time is unknown, with `backline-access verify` to run).
 PREFLIGHT_SECONDS = 300.0
@@ -178,7 +179,9 @@ class BacklineAccess(pulumi.ComponentResource):
             self.verification = pulumi.Output.all(principal_id, *granted).apply(
                 lambda values: verify_after_update(plan, _bounded(online), cloud, str(values[0]), self)
             )
-        self.register_outputs(self.outputs())
+        # Beside the outputs: where the config asks for AKS RBAC Reader above clusters, for the policy pack, which
+        # sees a component's registered outputs and allows such grants only there.
+        self.register_outputs({**self.outputs(), AKS_SCOPES_ASKED: access.aks_scopes_asked()})
 
     def _cloud(self, choice: CloudChoice, online: bool) -> Cloud | None:
         """The cloud's endpoints; a custom cloud's are read from its metadata host (online runs only)."""

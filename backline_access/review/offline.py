@@ -115,6 +115,7 @@ class OfflineRun:
     registered_outputs: dict[str, list[str]] = field(default_factory=dict)
     reads: list[str] = field(default_factory=list)  # questions the read side answered in-process
     deleted: list[str] = field(default_factory=list)  # URNs of the state that the update would delete at its end
+    registered_values: dict[str, dict[str, Any]] = field(default_factory=dict)  # a component's outputs, by URN
     stack_outputs: dict[str, Any] = field(default_factory=dict)  # what the program exported
 
     def of_type(self, type_: str) -> list[Registration]:
@@ -272,6 +273,7 @@ class RecordingMonitor(MockMonitor):
         self.registrations: list[Registration] = []
         self.invokes: list[InvokeCall] = []
         self.registered_outputs: dict[str, list[str]] = {}
+        self.registered_values: dict[str, dict[str, Any]] = {}
         self.olds = dict(olds)
         self.claimed: dict[str, str] = {}  # old URN -> the new URN that took it over
         self.moved_from: dict[str, str] = {}  # new URN -> the old URN it matched by an alias
@@ -377,6 +379,7 @@ class RecordingMonitor(MockMonitor):
     def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         outputs = pulumi.runtime.rpc.deserialize_properties(request.outputs)
         self.registered_outputs[request.urn] = sorted(outputs)
+        self.registered_values[request.urn] = dict(outputs)  # what the engine keeps as a component's outputs
         return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
 
     def Invoke(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
@@ -475,5 +478,6 @@ def run_offline(
         monitor.registered_outputs,
         list(reader.reads) if isinstance(reader, InProcessReads) else [],
         deleted=monitor.deleted(),
+        registered_values=monitor.registered_values,
         stack_outputs=exported.outputs,
     )
