@@ -434,6 +434,7 @@ _INIT_VALUES = {
     "--cloud-sub": "a subscription ID",
     "--aks-sub": "a subscription ID",
     "--management-group": "a management group ID",
+    "--aks-grant-at": "cluster or subscription",
 }
 _INIT_SWITCHES = ("--aks-all", "--from-existing", "--dry-run", "--yes")
 
@@ -498,6 +499,16 @@ def init(
     aks_all: Annotated[
         bool, typer.Option("--aks-all", help="With --aks-sub: every cluster, without asking (written as all: true).")
     ] = False,
+    aks_grant_at: Annotated[
+        str | None,
+        typer.Option(
+            "--aks-grant-at",
+            metavar="cluster|subscription",
+            help="With --aks-all: subscription writes one grant at the subscription (grantAt: subscription: every "
+            "cluster, present and future); cluster, a grant per cluster found. Default: asked on a terminal, else "
+            "cluster.",
+        ),
+    ] = None,
     management_group: Annotated[
         list[str],
         typer.Option("--management-group", metavar="ID", help="Reader on this management group (repeatable)."),
@@ -515,7 +526,7 @@ def init(
     Exit codes: 0 written or nothing to change, 1 Azure could not be read, 2 bad flags or config, 3 credentials."""
     from .init import Request, Terminal, run_init
 
-    request = Request(cloud_sub, aks_sub, aks_all, management_group, from_existing)
+    request = Request(cloud_sub, aks_sub, aks_all, management_group, from_existing, aks_grant_at)
     untouched = _said("nothing was written (the stack file is as it was), and nothing in Azure was changed.")
     with _CtrlC(untouched):
         code = run_init(stack, tenant, request, dry_run, yes, os.environ, Terminal.of_process(), Path.cwd())

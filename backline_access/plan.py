@@ -66,7 +66,8 @@ class PlannedAssignment:
         if self.cluster is not None:
             return self.cluster == cluster
         if self.management_group is not None:
-            return cluster.subscription_id in (below or {}).get(self.management_group, ())
+            found = (below or {}).get(self.management_group, ())
+            return cluster.subscription_id.lower() in {subscription.lower() for subscription in found}
         target = cluster.resource_id.lower()
         return target.startswith(self.scope.lower() + "/")
 

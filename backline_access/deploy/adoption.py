@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ..azure import RoleAssignmentInfo
-from ..config import AKS_RBAC_READER, READER, assignment_name
+from ..config import AKS_RBAC_READER, READER, assignment_name, management_group_of
 from ..plan import AccessPlan, PlannedAssignment
 from .stack_state import COMPONENT_TYPE, ROLE_ASSIGNMENT_TYPE, SERVICE_PRINCIPAL_TYPE, StackState, StateResource
 from .urn import Urn
@@ -66,6 +66,9 @@ class Adoption:
     drift: Sequence[Drift]
     # With the state unknown: grants Azure has under this project's own names, declared as this stack's own.
     own_in_unknown_state: Sequence[PlannedAssignment]
+    # AKS grants the state holds that leave the plan while a planned AKS grant reaching the same clusters is not in
+    # Azure yet (a switch between per-cluster grants and one above them): kept, by their URN, for this update.
+    bridged: Sequence[tuple[str, RoleAssignmentInfo]] = ()
 
 
 def _scope_key(scope: str) -> str:
@@ -168,7 +171,40 @@ def adopt(
         for planned, conditional in conditional_equivalents(plan, principal_id, existing).items()
         if planned not in found and not (not state.known and conditional.name == planned.name)
     }
-    return Adoption(found, blocking, drift, own)
+    arriving = [p for p in plan.assignments if p.role == AKS_RBAC_READER and p not in found]
+    return Adoption(found, blocking, drift, own, _bridged(plan, held, arriving))
+
+
+def _bridged(
+    plan: AccessPlan,
+    held: Mapping[tuple[str, str], tuple[str, RoleAssignmentInfo]],
+    arriving: Sequence[PlannedAssignment],
+) -> list[tuple[str, RoleAssignmentInfo]]:
+    """Held AKS grants that the plan drops while a grant reaching the same clusters is still to be made. The
+    engine would delete them at the end of this very update, after the new grant's create returned
+    (`deployment_executor.go` 483-486: deletes are generated once the program is done), but a new assignment may
+    take minutes to take effect: they are kept until a later update finds the new grant in Azure."""
+    planned = {(p.role.guid, _scope_key(p.scope)) for p in plan.assignments}
+    below = {**(plan.subscriptions_below or {}), **(plan.aks_groups_below or {})}
+    return [
+        (urn, grant)
+        for key, (urn, grant) in held.items()
+        if key not in planned
+        and grant.role_guid == AKS_RBAC_READER.guid
+        and any(_reaches(p.scope, grant.scope, below) or _reaches(grant.scope, p.scope, below) for p in arriving)
+    ]
+
+
+def _reaches(above: str, scope: str, below: Mapping[str, Sequence[str]]) -> bool:
+    """Whether an assignment at `above` applies at `scope` (the same, or below it)."""
+    a, s = _scope_key(above), _scope_key(scope)
+    if a == s or s.startswith(a + "/"):
+        return True
+    group = management_group_of(a)
+    if group is None or not s.startswith("/subscriptions/"):
+        return False
+    subscriptions = next((found for name, found in below.items() if name.lower() == group), ())
+    return s.split("/")[2] in {subscription.lower() for subscription in subscriptions}
 
 
 def moved_from(state: StackState, plan: AccessPlan) -> str | None:

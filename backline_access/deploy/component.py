@@ -37,7 +37,16 @@ from ..config import (
 )
 from ..plan import AccessPlan, PlannedAssignment, broad_aks_grants, build_plan, clusters_covered
 from ..verify import verify_after_update
-from .adoption import Adoption, Declaration, adopt, declared_inputs, held_principal, moved_from, unrequested
+from .adoption import (
+    Adoption,
+    Declaration,
+    adopt,
+    declared_inputs,
+    held_principal,
+    id_parts,
+    moved_from,
+    unrequested,
+)
 from .preflight import (
     PreflightError,
     check_clusters,
@@ -50,6 +59,7 @@ from .preflight import (
 )
 from .providers import ARM, GRAPH, ArmProvider, given_providers, provider_settings
 from .stack_state import COMPONENT_TYPE, StackState, read_stack_state
+from .urn import Urn
 
 MANAGED_SPELLINGS = ["scope", "roleDefinitionId"]
 AKS_SCOPES_ASKED = "aksScopesAsked"
@@ -140,6 +150,7 @@ class BacklineAccess(pulumi.ComponentResource):
         # The read side: given (offline), or over HTTP as the provider's identity, made on first use.
         self._reads: object = reader
         self._online = (arm, cloud) if reader is None else None
+        self._bridged: list[tuple[str, RoleAssignmentInfo]] = []
         with signed_in_or_stop(plan.tenant_id, cloud):
             below = self._subscriptions_below(access) if access.groups_to_read() else None
             found, covered = self._clusters_reached(access, below, cloud)
@@ -159,6 +170,8 @@ class BacklineAccess(pulumi.ComponentResource):
             planned: self._assign(name, planned, principal_id, arm, grants_depend_on, in_azure.get(planned))
             for planned in plan.assignments
         }
+        for urn, grant in self._bridged:
+            self._keep(urn, grant, principal_id, arm, grants_depend_on)
 
         self.tenant_id = pulumi.Output.from_input(plan.tenant_id)
         self.subscription_ids = pulumi.Output.from_input(plan.subscription_ids_csv)
@@ -316,6 +329,7 @@ class BacklineAccess(pulumi.ComponentResource):
             raise _conditional_error(adoption.blocking)
         for warning in _state_warnings(adoption, self._state, switched):
             pulumi.log.warn(warning, resource=self)
+        self._bridged = list(adoption.bridged)
         return dict(adoption.declarations)
 
     def _declare_principal(
@@ -350,6 +364,33 @@ class BacklineAccess(pulumi.ComponentResource):
             return principal.object_id, []
         # Adopted: the id is known now. Only when destroy deletes the principal must the grants go first.
         return existing, [principal] if settings.delete_on_destroy else []
+
+    def _keep(
+        self,
+        urn: str,
+        grant: RoleAssignmentInfo,
+        grantee: pulumi.Input[str],
+        provider: pulumi.ProviderResource,
+        depends_on: list[pulumi.Resource],
+    ) -> authorization.RoleAssignment:
+        """An AKS grant the plan drops, kept for this update as the state holds it (see `adoption._bridged`)."""
+        scope, assignment = id_parts(grant.id)
+        return authorization.RoleAssignment(
+            Urn.parse(urn).name,
+            principal_id=grantee,
+            principal_type=authorization.PrincipalType.SERVICE_PRINCIPAL,
+            role_definition_id=grant.role_definition_id,
+            scope=scope,
+            role_assignment_name=assignment,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                provider=provider,
+                ignore_changes=MANAGED_SPELLINGS,
+                aliases=[urn],
+                delete_before_replace=True,
+                depends_on=depends_on or None,
+            ),
+        )
 
     def _assign(
         self,
@@ -459,6 +500,15 @@ def _state_warnings(adoption: Adoption, state: StackState, switched: bool) -> li
             f"({state.unknown_because}): they are declared as this stack's own, with no import. If pulumi up fails "
             "on them with 'cannot create already existing resource', the stack that made them is lost: run "
             f"{STATE_LOST_SWITCH}=true pulumi up once to adopt them"
+        )
+    if adoption.bridged:
+        kept = ", ".join(grant.scope for _, grant in adoption.bridged[:3])
+        more = len(adoption.bridged) - 3
+        warnings.append(
+            f"{len(adoption.bridged)} AKS RBAC Reader grant(s) that the plan no longer asks for ({kept}"
+            f"{f' and {more} more' if more > 0 else ''}) are kept for this update: a new grant reaching the same "
+            "clusters is made now and may take minutes to take effect, so Backline is never without access. The next "
+            "pulumi up that finds the new grant in Azure removes them."
         )
     if switched and state.known:
         warnings.append(

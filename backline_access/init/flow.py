@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TextIO
 
@@ -126,6 +126,8 @@ def run_init(
             raise tenant_conflict(stack, present.tenant_id, tenant.lower())  # before any read or question
         reads, tenant_id = _signed_in(reader or _reader_from_environment, environ, present, tenant, request, terminal)
         ask = terminal.ask if terminal.interactive else None
+        if yes and request.aks_grant_at is None:  # --yes asks nothing: all: true stays a grant per cluster
+            request = replace(request, aks_grant_at="cluster" if request.aks_all else None)
         wanted = gather(request, reads, tenant_id, present, ask, terminal.say)
         merged = merge(stack_file, wanted, stack, header=HEADER.format(stack=stack))
         if merged.changes:

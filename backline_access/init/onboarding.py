@@ -58,6 +58,9 @@ class Request:
     aks_all: bool = False
     management_groups: Sequence[str] = ()
     from_existing: bool = False
+    # With --aks-all: "cluster" (a grant per cluster found) or "subscription" (one grant at the subscription); None:
+    # not given (asked on a terminal, else "cluster").
+    aks_grant_at: str | None = None
 
 
 def flag_problems(request: Request, tenant: str | None) -> list[str]:
@@ -79,6 +82,10 @@ def flag_problems(request: Request, tenant: str | None) -> list[str]:
             problems.append(f"Invalid management group ID: {value} {problem}")
     if request.aks_all and not request.aks_subs:
         problems.append("--aks-all is used with --aks-sub: give the subscriptions whose clusters to take")
+    if request.aks_grant_at is not None and request.aks_grant_at not in ("cluster", "subscription"):
+        problems.append(f"--aks-grant-at takes cluster or subscription (got '{request.aks_grant_at}')")
+    elif request.aks_grant_at is not None and not request.aks_all:
+        problems.append("--aks-grant-at goes with --aks-all: it says how every cluster of a subscription is granted")
     if not (request.cloud_subs or request.aks_subs or request.management_groups or request.from_existing):
         problems.append(
             "Nothing to do: give --cloud-sub, --aks-sub, --management-group or --from-existing (see --help)"
@@ -258,12 +265,26 @@ def _add_existing(wanted: Wanted, request: Request, reads: InitReads, visible: l
     return total
 
 
+def _grant_at_subscription(request: Request, subscription: str, ask: Ask | None) -> bool:
+    """--aks-grant-at, else the question on a terminal, else one grant per cluster (today's way)."""
+    if request.aks_grant_at is not None:
+        return request.aks_grant_at == "subscription"
+    if ask is None or not request.aks_all:
+        return False
+    return ask(
+        f"Grant AKS RBAC Reader once at subscription {subscription}, so that every cluster in it, present and "
+        "future, is covered without another pulumi up (grantAt: subscription)? Otherwise each cluster found at "
+        "each pulumi up gets its own grant."
+    )
+
+
 def _add_clusters(
     wanted: Wanted, request: Request, reads: InitReads | None, present: Present, ask: Ask | None, say: Say
 ) -> None:
     subscriptions = list(dict.fromkeys(s.lower() for s in request.aks_subs))
     if request.aks_all or reads is None:
         wanted.every_cluster += subscriptions
+        wanted.at_subscription += [s for s in subscriptions if _grant_at_subscription(request, s, ask)]
         return
     inventory = reads.clusters_in(subscriptions)
     if inventory.failures:

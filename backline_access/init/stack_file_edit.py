@@ -43,6 +43,7 @@ class Wanted:
     management_groups: list[str] = field(default_factory=list)
     clusters: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # subscription -> (rg, name)
     every_cluster: list[str] = field(default_factory=list)  # subscriptions with all: true
+    at_subscription: list[str] = field(default_factory=list)  # ... of which grantAt: subscription
 
     def add_cluster(self, subscription: str, resource_group: str, name: str) -> None:
         listed = self.clusters.setdefault(subscription, [])
@@ -224,16 +225,22 @@ def _merge_aks(config: CommentedMap, wanted: Wanted) -> list[str]:
     for subscription in subscriptions:
         entry = _entry_for(entries, subscription)
         every = subscription in wanted.every_cluster
+        at_subscription = subscription in wanted.at_subscription
         if entry is None:
             entry = CommentedMap([("subscription", subscription)])
             if every:
                 entry["all"] = True
+                if at_subscription:
+                    entry["grantAt"] = "subscription"
             else:
                 entry["clusters"] = CommentedSeq(_cluster(g, n) for g, n in wanted.clusters[subscription])
             _append(entries, entry)
-            changes.append(_entry_change(subscription, every, wanted.clusters.get(subscription, [])))
+            changes.append(_entry_change(subscription, every, wanted.clusters.get(subscription, []), at_subscription))
             continue
         changes += _merge_entry(entry, subscription, every, wanted.clusters.get(subscription, []))
+        if at_subscription and entry.get("grantAt") != "subscription":
+            entry["grantAt"] = "subscription"
+            changes.append(f"{AKS}: subscription {subscription}: one grant at the subscription (grantAt: subscription)")
     return changes
 
 
@@ -295,7 +302,12 @@ def _commented(value: Any) -> Any:
     return value
 
 
-def _entry_change(subscription: str, every: bool, clusters: list[tuple[str, str]]) -> str:
+def _entry_change(subscription: str, every: bool, clusters: list[tuple[str, str]], at_subscription: bool) -> str:
+    if every and at_subscription:
+        return (
+            f"{AKS}: + subscription {subscription}: every cluster, present and future, by one grant at the "
+            "subscription (all: true, grantAt: subscription)"
+        )
     if every:
         return f"{AKS}: + subscription {subscription}: every cluster (all: true)"
     names = ", ".join(f"{group}/{name}" for group, name in clusters)
