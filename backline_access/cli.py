@@ -24,7 +24,6 @@ from typer.core import TyperCommand
 
 from .azure import AzureReadError, EstateReader, SignInError, reader_from_environment, resolve_cloud
 from .config import (
-    AccessConfig,
     ConfigError,
     Problem,
     default_stack,
@@ -37,7 +36,7 @@ from .config import (
 )
 from .deploy import provider_settings
 from .init import unwritable_because, write_atomically
-from .plan import AccessPlan, broad_aks_grants, build_plan, clusters_covered
+from .plan import build_plan
 from .review import plan_document, plan_progress, render_az, render_markdown, render_text, run_offline
 
 if TYPE_CHECKING:
@@ -315,7 +314,16 @@ def verify(
     else the Azure CLI login), on the stack's cloud. Ctrl-C while waiting reports the last results, marked
     interrupted, and exits 130. Exit codes: 0 all pass, 1 a check failed or stayed unknown, 2 invalid config or
     usage, 3 credentials or tenant problem."""
-    from .verify import Progress, ok, render_attestation, render_json, render_junit, tenant_problem, verify_until
+    from .verify import (
+        Progress,
+        ok,
+        plan_as_azure_has_it,
+        render_attestation,
+        render_json,
+        render_junit,
+        tenant_problem,
+        verify_until,
+    )
     from .verify import render_text as render_checks
 
     try:
@@ -369,7 +377,7 @@ def verify(
             reader.deadline(budget, f"{budget:.0f} s this verify may take (--wait plus {VERIFY_READ_SECONDS:.0f} s)"),
         ):
             checks = verify_until(
-                _plan_with_every_cluster(access, reader),
+                plan_as_azure_has_it(access, reader),
                 reader,
                 cloud,
                 wait,
@@ -407,24 +415,6 @@ def _attestation(tenant: str, reader: EstateReader) -> Attestation:
 def _sign_in_settings(arm: dict[str, object]) -> dict[str, str]:
     """The azure-native settings that choose a credential, as the provider reads them (booleans as `true`)."""
     return {key: str(value).lower() if isinstance(value, bool) else str(value) for key, value in arm.items()}
-
-
-def _plan_with_every_cluster(access: AccessConfig, reader: EstateReader) -> AccessPlan:
-    """The plan, with the clusters Azure has now where the config reaches them without naming them: `all: true`
-    entries' (granted one by one) and those below the grants above clusters (checked for Azure RBAC). What
-    cannot be read is left to the checks, which report it as unknown."""
-    per_cluster = [s.subscription for s in access.all_cluster_selections() if s.subscription is not None]
-    broad = broad_aks_grants(access)
-    groups = [g.management_group for g in broad if g.management_group is not None]
-    below = reader.subscriptions_below(groups).subscriptions if groups else {}
-    wanted = [*per_cluster, *(g.subscription_id for g in broad if g.subscription_id is not None)]
-    wanted += [s for group in groups for s in below.get(group, [])]
-    if not wanted:
-        return build_plan(access)
-    inventory = reader.clusters_in(list(dict.fromkeys(wanted)))
-    found = {s: [info.cluster for info in inventory.clusters.get(s, [])] for s in per_cluster}
-    every = [info.cluster for listed in inventory.clusters.values() for info in listed]
-    return build_plan(access, found, below or None, clusters_covered(broad, every, below))
 
 
 # init's flags that take a value, and what the value is (the script's words for a missing one).

@@ -5,9 +5,13 @@ RoleAssignments with no logic (both under the same mock engine, `run_offline`), 
 <= 0.7, peak memory <= 1.1), and the growth from half to full size (target <= 2.2x time for 2x input). Each
 measurement runs in its own process so RSS is its own. The program tunes its own garbage collector
 (`program.tune_garbage_collector`), as it does in a real `pulumi up`; the bare loop keeps CPython's defaults.
+`--grant-at-subscription` also plans the same tenant with `all: true, grantAt: subscription` (one AKS RBAC Reader
+per subscription instead of one per cluster) and reports its resources, time and memory against the per-cluster
+run.
 
     python benchmarks/plan_scale.py            # full size and half size
     python benchmarks/plan_scale.py --subscriptions 200 --clusters 600
+    python benchmarks/plan_scale.py --grant-at-subscription
 """
 
 from __future__ import annotations
@@ -30,12 +34,14 @@ def subscription(index: int) -> str:
     return f"{index:08x}-0000-4000-8000-000000000000"
 
 
-def handed_over(subscriptions: int, clusters: int) -> dict[str, str]:
+def handed_over(subscriptions: int, clusters: int, at_subscription: bool = False) -> dict[str, str]:
     subs = [subscription(i) for i in range(subscriptions)]
     per_sub: dict[str, list[dict[str, str]]] = {}
     for i in range(clusters):
         per_sub.setdefault(subs[i % subscriptions], []).append({"resourceGroup": f"rg-{i}", "name": f"aks-{i}"})
-    aks = [{"subscription": sub, "clusters": cl} for sub, cl in per_sub.items()]
+    aks: list[dict[str, object]] = [{"subscription": sub, "clusters": cl} for sub, cl in per_sub.items()]
+    if at_subscription:
+        aks = [{"subscription": sub, "all": True, "grantAt": "subscription"} for sub in per_sub]
     return {
         "backline-access:tenantId": TENANT,
         "backline-access:subscriptions": json.dumps(subs),
@@ -43,16 +49,18 @@ def handed_over(subscriptions: int, clusters: int) -> dict[str, str]:
     }
 
 
-def measure_program(subscriptions: int, clusters: int) -> float:
+def measure_program(subscriptions: int, clusters: int, at_subscription: bool = False) -> float:
     import backline_access.deploy.program  # noqa: F401 - imports are not what is measured (the bare loop's are not either)
     from backline_access.review.offline import run_offline
 
-    config = handed_over(subscriptions, clusters)
+    config = handed_over(subscriptions, clusters, at_subscription)
     start = time.perf_counter()
     run = run_offline(config)
     elapsed = time.perf_counter() - start
     assignments = [r for r in run.registrations if r.type == "azure-native:authorization:RoleAssignment"]
-    assert len(assignments) == subscriptions + clusters, len(assignments)
+    per_subscription = min(subscriptions, clusters)  # one AKS grant per subscription that has clusters
+    assert len(assignments) == subscriptions + (per_subscription if at_subscription else clusters), len(assignments)
+    print(json.dumps({"resources": len(run.registrations)}))
     return elapsed
 
 
@@ -93,8 +101,12 @@ def measure_bare_loop(subscriptions: int, clusters: int) -> float:
 
 
 def child(case: str, subscriptions: int, clusters: int) -> None:
-    measure = measure_program if case == "program" else measure_bare_loop
-    elapsed = measure(subscriptions, clusters)
+    if case == "program":
+        elapsed = measure_program(subscriptions, clusters)
+    elif case == "at-subscription":
+        elapsed = measure_program(subscriptions, clusters, at_subscription=True)
+    else:
+        elapsed = measure_bare_loop(subscriptions, clusters)
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"seconds": elapsed, "peak_rss_mib": peak_mib}))
 
@@ -110,7 +122,8 @@ def run_child(case: str, subscriptions: int, clusters: int, repeat: int) -> dict
             text=True,
             check=True,
         )
-        runs.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        lines = [json.loads(line) for line in done.stdout.strip().splitlines() if line.startswith("{")]
+        runs.append({key: value for line in lines for key, value in line.items()})
     return min(runs, key=lambda run: float(run["seconds"]))
 
 
@@ -132,11 +145,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--subscriptions", type=int, default=1000)
     parser.add_argument("--clusters", type=int, default=5000)
-    parser.add_argument("--child", choices=["program", "bare"])
+    parser.add_argument("--child", choices=["program", "bare", "at-subscription"])
     parser.add_argument("--repeat", type=int, default=1, help="report the fastest of N runs of each")
+    parser.add_argument("--grant-at-subscription", action="store_true", help="compare grantAt: subscription")
     args = parser.parse_args()
     if args.child:
         child(args.child, args.subscriptions, args.clusters)
+        return
+    if args.grant_at_subscription:
+        per_cluster = run_child("program", args.subscriptions, args.clusters, args.repeat)
+        broad = run_child("at-subscription", args.subscriptions, args.clusters, args.repeat)
+        print(
+            f"{args.subscriptions} subscriptions, {args.clusters} clusters: per cluster {per_cluster['resources']:.0f} "
+            f"resources, {per_cluster['seconds']:.2f} s, peak RSS {per_cluster['peak_rss_mib']:.0f} MiB; grantAt: "
+            f"subscription {broad['resources']:.0f} resources, {broad['seconds']:.2f} s, peak RSS "
+            f"{broad['peak_rss_mib']:.0f} MiB; ratios: resources {broad['resources'] / per_cluster['resources']:.2f}, "
+            f"time {broad['seconds'] / per_cluster['seconds']:.2f}, memory "
+            f"{broad['peak_rss_mib'] / per_cluster['peak_rss_mib']:.2f}"
+        )
         return
     half = report(args.subscriptions // 2, args.clusters // 2, args.repeat)
     full = report(args.subscriptions, args.clusters, args.repeat)

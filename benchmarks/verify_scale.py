@@ -4,9 +4,12 @@ Starts the fake Azure (tests/fake_azure) in its own process with a fully onboard
 secret as `backline-access verify` does, and runs every check once. Beside it, the product page's queries run one
 by one (`az role assignment list --assignee --scope` per scope, `az aks show` per cluster), measured on a sample
 and extrapolated. Targets: under 15 s, and calls that grow with subscriptions, not with clusters.
+`--grant-at-subscription` grants AKS RBAC Reader once per subscription (`all: true, grantAt: subscription`) and
+checks every cluster below it as `backline-access verify` does (its clusters read first, then each checked).
 
     python benchmarks/verify_scale.py
     python benchmarks/verify_scale.py --subscriptions 200 --clusters 1000
+    python benchmarks/verify_scale.py --grant-at-subscription
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
 AKS_READER = "7f6c6a51-bcf8-42ba-9220-52d62157d7db"
 
 
-def write_estate(path: Path, subscriptions: int, clusters: int) -> dict[str, object]:
+def write_estate(path: Path, subscriptions: int, clusters: int, at_subscription: bool = False) -> dict[str, object]:
     subs = [subscription(i) for i in range(subscriptions)]
     chosen = [(subs[i % subscriptions], f"rg-{i % 7}", f"aks-{i}") for i in range(clusters)]
 
@@ -48,20 +51,22 @@ def write_estate(path: Path, subscriptions: int, clusters: int) -> dict[str, obj
         "clusters": [{"subscription": s, "resourceGroup": g, "name": n} for s, g, n in chosen],
         "servicePrincipals": {APP: SP},
         "roleAssignments": [assignment(f"r-{i}", f"/subscriptions/{s}", READER) for i, s in enumerate(subs)]
-        + [assignment(f"k-{i}", cluster_id(*c), AKS_READER) for i, c in enumerate(chosen)],
+        + (
+            [assignment(f"k-{i}", f"/subscriptions/{s}", AKS_READER) for i, s in enumerate(subs)]
+            if at_subscription
+            else [assignment(f"k-{i}", cluster_id(*c), AKS_READER) for i, c in enumerate(chosen)]
+        ),
         "clients": {CLIENT: SECRET},
     }
     path.write_text(json.dumps(estate), encoding="utf-8")
-    config = {
-        "tenantId": TENANT,
-        "subscriptions": subs,
-        "aks": [
-            {"subscription": s, "clusters": [{"resourceGroup": g, "name": n} for s2, g, n in chosen if s2 == s]}
-            for s in subs
-            if any(s2 == s for s2, _, _ in chosen)
-        ],
-    }
-    return config
+    with_clusters = sorted({s for s, _, _ in chosen})
+    aks: list[dict[str, object]] = [
+        {"subscription": s, "clusters": [{"resourceGroup": g, "name": n} for s2, g, n in chosen if s2 == s]}
+        for s in with_clusters
+    ]
+    if at_subscription:
+        aks = [{"subscription": s, "all": True, "grantAt": "subscription"} for s in with_clusters]
+    return {"tenantId": TENANT, "subscriptions": subs, "aks": aks}
 
 
 def main() -> None:
@@ -70,20 +75,27 @@ def main() -> None:
     parser.add_argument("--clusters", type=int, default=5000)
     parser.add_argument("--latency", type=float, default=0.05)
     parser.add_argument("--baseline-sample", type=int, default=100, help="page queries of each kind to time")
+    parser.add_argument("--grant-at-subscription", action="store_true", help="one AKS grant per subscription")
     args = parser.parse_args()
 
     from backline_access.config.model import AccessConfig
     from backline_access.plan import build_plan
+    from backline_access.verify import plan_as_azure_has_it
     from backline_access.verify.checks import summary, verify
 
     folder = Path(tempfile.mkdtemp())
-    config = write_estate(folder / "estate.json", args.subscriptions, args.clusters)
-    plan = build_plan(AccessConfig.model_validate(config))
+    at_subscription = args.grant_at_subscription
+    config = write_estate(folder / "estate.json", args.subscriptions, args.clusters, at_subscription)
+    access = AccessConfig.model_validate(config)
+    plan = build_plan(access)
     fake, host, _ = start_fake(folder / "estate.json", args.latency, graph_down=False)
     try:
         reader, cloud = signed_in_reader(host)
         before = reader.calls
         start = time.perf_counter()
+        if at_subscription:  # as verify does: the clusters below each grant, read first
+            plan = plan_as_azure_has_it(access, reader)
+            assert len(plan.covered_clusters) == args.clusters, len(plan.covered_clusters)
         checks = verify(plan, reader, cloud)
         elapsed = time.perf_counter() - start
         calls = reader.calls - before
@@ -91,7 +103,7 @@ def main() -> None:
         assert counts["pass"] == len(checks), counts
 
         scopes = [f"/subscriptions/{s}" for s in plan.reader_subscriptions][: args.baseline_sample]
-        clusters = list(plan.clusters)[: args.baseline_sample]
+        clusters = list(plan.clusters or plan.covered_clusters)[: args.baseline_sample]
         start = time.perf_counter()
         for scope in scopes:
             filter_ = {"api-version": "2022-04-01", "$filter": f"principalId eq '{SP}'"}
@@ -101,14 +113,14 @@ def main() -> None:
             reader.cluster(cluster)
         sampled = time.perf_counter() - start
         per_call = sampled / (len(scopes) + 2 * len(clusters))
-        page_calls = len(plan.reader_subscriptions) + 2 * len(plan.clusters)
+        page_calls = len(plan.reader_subscriptions) + 2 * len(plan.clusters or plan.covered_clusters)
     finally:
         fake.terminate()
         fake.wait()
 
     print(
         f"{args.subscriptions} subscriptions, {args.clusters} clusters, {args.latency * 1000:.0f} ms per call, "
-        f"everything granted:\n"
+        f"everything granted{' (AKS RBAC Reader at each subscription)' if at_subscription else ''}:\n"
         f"  checks: {len(checks)} ({counts['pass']} pass) in {elapsed:.2f} s, {calls} calls "
         "(target: under 15 s; calls grow with subscriptions, not with clusters)\n"
         f"  baseline, the page's queries one by one: {per_call * page_calls:.0f} s, {page_calls} calls "

@@ -133,7 +133,7 @@ def test_every_plan_of_the_test_configs_passes(config: str, run_stack: RunStack)
             r.name,
             {**r.inputs, "objectId": SP_OBJECT_ID}
             if r.type == least_privilege.SERVICE_PRINCIPAL
-            else run.registered_values.get(r.urn, {})  # a component: the engine holds its registered outputs
+            else run.registered_value(r.urn)  # a component: the engine holds its registered outputs
             if r.type == least_privilege.COMPONENT
             else r.inputs,
         )

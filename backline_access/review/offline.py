@@ -96,7 +96,12 @@ class Registration:
     step: str = "create"
     old_urn: str = ""  # the state's URN it was matched with (its own, or an alias)
     id: str = ""  # the id the engine answered with
-    outputs: dict[str, Any] = field(default_factory=dict)  # and the outputs it would store
+    answered: Any = None  # and the outputs it would store, as sent (read with `outputs`)
+
+    @property
+    def outputs(self) -> dict[str, Any]:
+        """The outputs the engine would store, decoded when asked (most runs never ask: it costs per resource)."""
+        return dict(pulumi.runtime.rpc.deserialize_properties(self.answered)) if self.answered is not None else {}
 
 
 @dataclass(frozen=True)
@@ -115,7 +120,13 @@ class OfflineRun:
     registered_outputs: dict[str, list[str]] = field(default_factory=dict)
     reads: list[str] = field(default_factory=list)  # questions the read side answered in-process
     deleted: list[str] = field(default_factory=list)  # URNs of the state that the update would delete at its end
-    registered_values: dict[str, dict[str, Any]] = field(default_factory=dict)  # a component's outputs, by URN
+    registered_values: dict[str, Any] = field(default_factory=dict)  # a component's outputs by URN, as sent
+
+    def registered_value(self, urn: str) -> dict[str, Any]:
+        """A component's registered outputs, decoded."""
+        sent = self.registered_values.get(urn)
+        return dict(pulumi.runtime.rpc.deserialize_properties(sent)) if sent is not None else {}
+
     stack_outputs: dict[str, Any] = field(default_factory=dict)  # what the program exported
 
     def of_type(self, type_: str) -> list[Registration]:
@@ -273,7 +284,7 @@ class RecordingMonitor(MockMonitor):
         self.registrations: list[Registration] = []
         self.invokes: list[InvokeCall] = []
         self.registered_outputs: dict[str, list[str]] = {}
-        self.registered_values: dict[str, dict[str, Any]] = {}
+        self.registered_values: dict[str, Any] = {}  # as sent; decoded by OfflineRun.registered_value
         self.olds = dict(olds)
         self.claimed: dict[str, str] = {}  # old URN -> the new URN that took it over
         self.moved_from: dict[str, str] = {}  # new URN -> the old URN it matched by an alias
@@ -316,7 +327,7 @@ class RecordingMonitor(MockMonitor):
                 step=step,
                 old_urn=old.urn if old else "",
                 id=response.id,
-                outputs=pulumi.runtime.rpc.deserialize_properties(response.object),
+                answered=response.object,
             )
         )
         if self.on_register is not None:
@@ -377,9 +388,8 @@ class RecordingMonitor(MockMonitor):
         return sorted((set(self.olds) - set(self.claimed)) | replaced)
 
     def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
-        outputs = pulumi.runtime.rpc.deserialize_properties(request.outputs)
-        self.registered_outputs[request.urn] = sorted(outputs)
-        self.registered_values[request.urn] = dict(outputs)  # what the engine keeps as a component's outputs
+        self.registered_outputs[request.urn] = sorted(request.outputs.fields)
+        self.registered_values[request.urn] = request.outputs  # what the engine keeps as a component's outputs
         return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]
 
     def Invoke(self, request: Any) -> Any:  # noqa: N802 - gRPC method name

@@ -2,7 +2,7 @@
 
 from .attestation import Attestation
 from .attestation import render_markdown as render_attestation
-from .checks import tenant_problem, verify_after_update, verify_until
+from .checks import plan_as_azure_has_it, tenant_problem, verify_after_update, verify_until
 from .model import Check
 from .report import Progress, ok, render_json, render_junit, render_text, wrap_words
 
@@ -11,6 +11,7 @@ __all__ = [
     "Check",
     "Progress",
     "ok",
+    "plan_as_azure_has_it",
     "render_attestation",
     "render_json",
     "render_junit",

@@ -16,8 +16,10 @@ import pulumi
 from ..azure import (
     AssignmentInventory,
     AzureReadError,
+    ClusterInventory,
     ClusterState,
     EntraHoldings,
+    GroupInventory,
     RoleAssignmentInfo,
     RoleDefinitionInfo,
     SignInError,
@@ -28,6 +30,7 @@ from ..config import (
     MANAGEMENT_GROUPS_FIX,
     READER,
     SUBSCRIPTIONS_FIX,
+    AccessConfig,
     Cloud,
     ClusterId,
     Role,
@@ -39,12 +42,17 @@ from ..config import (
     rbac_fix,
     subscription_scope,
 )
-from ..plan import AccessPlan
+from ..plan import AccessPlan, broad_aks_grants, build_plan, clusters_covered
 from .entra_privilege import NOT_READ_IN_PULUMI, entra_checks
 from .least_privilege import least_privilege_checks
 from .model import STATUSES, Check, Status
 
 __all__ = ["STATUSES", "Check", "Status"]
+
+
+class ClusterAndGroupReads(Protocol):
+    def clusters_in(self, subscriptions: Iterable[str]) -> ClusterInventory: ...
+    def subscriptions_below(self, groups: Iterable[str]) -> GroupInventory: ...
 
 
 class VerificationReads(Protocol):
@@ -147,6 +155,24 @@ def _sign_in_check(plan: AccessPlan, cloud: Cloud, error: SignInError) -> Check:
         f"cannot sign in for {error.audience}: {error.message}",
         login_fix(plan.tenant_id, cloud),
     )
+
+
+def plan_as_azure_has_it(access: AccessConfig, reader: ClusterAndGroupReads) -> AccessPlan:
+    """The plan, with the clusters Azure has now where the config reaches them without naming them: `all: true`
+    entries' (granted one by one) and those below the grants above clusters (checked for Azure RBAC). What
+    cannot be read is left to the checks, which report it as unknown."""
+    per_cluster = [s.subscription for s in access.all_cluster_selections() if s.subscription is not None]
+    broad = broad_aks_grants(access)
+    groups = [g.management_group for g in broad if g.management_group is not None]
+    below = reader.subscriptions_below(groups).subscriptions if groups else {}
+    wanted = [*per_cluster, *(g.subscription_id for g in broad if g.subscription_id is not None)]
+    wanted += [s for group in groups for s in below.get(group, [])]
+    if not wanted:
+        return build_plan(access)
+    inventory = reader.clusters_in(list(dict.fromkeys(wanted)))
+    found = {s: [info.cluster for info in inventory.clusters.get(s, [])] for s in per_cluster}
+    every = [info.cluster for listed in inventory.clusters.values() for info in listed]
+    return build_plan(access, found, below or None, clusters_covered(broad, every, below))
 
 
 def verify_until(
