@@ -8,6 +8,9 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+# The one place the version is written: pyproject.toml reads it, and so does the plugin's schema.
+__version__ = "0.1.0"
+
 if TYPE_CHECKING:
     from .config import (
         AKS_RBAC_READER,

@@ -523,9 +523,23 @@ def init(
     raise typer.Exit(code)
 
 
-@app.command(short_help="The JSON Schema of a stack file.")
-def schema() -> None:
+@app.command(short_help="The JSON Schema of a stack file (or, with --package, the component package's schema).")
+def schema(
+    package: Annotated[
+        bool,
+        typer.Option(
+            "--package",
+            help="Print the Pulumi package schema of the component package `backline` instead (provider/schema.json: "
+            "what `pulumi package add` generates SDKs from).",
+        ),
+    ] = False,
+) -> None:
     """Print the JSON Schema of a Pulumi.<stack>.yaml for this project (for editors and CI linting)."""
+    if package:
+        from .plugin import package_schema
+
+        typer.echo(json.dumps(package_schema(), indent=2))
+        return
     typer.echo(json.dumps(stack_file_schema(), indent=2))
 
 

@@ -172,7 +172,7 @@ def _items_may_be_resource_ids(schema: dict[str, Any]) -> None:
 
 
 class ClusterRef(_Model):
-    """One AKS cluster: `{resourceGroup, name}`, or its full resource id as a string."""
+    """One AKS cluster: `{resourceGroup, name}` (in a stack file, also its full resource id as a string)."""
 
     resource_group: ResourceGroupName = Field(description="The cluster's resource group.")
     name: ClusterName = Field(description="The cluster's name.")
@@ -220,7 +220,7 @@ class AksSelection(_Model):
     )
     clusters: list[ClusterEntry] = Field(
         default_factory=list,
-        description="The clusters: `{resourceGroup, name}` mappings or full resource ids.",
+        description="The clusters, each `{resourceGroup, name}` (in a stack file, also a full resource id).",
         json_schema_extra=lambda schema: _items_may_be_resource_ids(schema),
     )
     all_clusters: YamlBool = Field(

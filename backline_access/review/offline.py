@@ -277,9 +277,18 @@ class RecordingMonitor(MockMonitor):
     """Pulumi's mock monitor, answering as the engine would against the stack's latest checkpoint (`olds`)."""
 
     def __init__(
-        self, mocks: Mocks, on_register: Callable[[int], None] | None = None, olds: Mapping[str, StateEntry] = {}
+        self,
+        mocks: Mocks,
+        on_register: Callable[[int], None] | None = None,
+        olds: Mapping[str, StateEntry] = {},
+        stack: str | None = None,
+        project: str | None = None,
     ) -> None:
+        """`stack` and `project` name the URNs; by default the running program's (a monitor served to another
+        process names its own)."""
         super().__init__(mocks)
+        self.stack = stack
+        self.project = project
         self.on_register = on_register
         self.registrations: list[Registration] = []
         self.invokes: list[InvokeCall] = []
@@ -295,7 +304,7 @@ class RecordingMonitor(MockMonitor):
         qualified = type_
         if parent and Urn.parse(parent).qualified_type != _ROOT_STACK_TYPE:
             qualified = f"{Urn.parse(parent).qualified_type}${type_}"
-        return str(Urn(pulumi.get_stack(), pulumi.get_project(), qualified, name))
+        return str(Urn(self.stack or pulumi.get_stack(), self.project or pulumi.get_project(), qualified, name))
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
         if request.type == _ROOT_STACK_TYPE:
