@@ -212,12 +212,14 @@ class Plugin:
 
 
 @contextmanager
-def started_plugin(engine_address: str, env: Mapping[str, str] | None = None) -> Iterator[Plugin]:
-    """The plugin process, as the language host starts it; stopped (and its stderr shown on failure) after."""
+def started_plugin(engine_address: str, cwd: Path, env: Mapping[str, str] | None = None) -> Iterator[Plugin]:
+    """The plugin process, as the language host starts it: in the directory `pulumi` runs in (`cwd`, a consumer's
+    project, not the plugin's); stopped after, its stderr shown if it printed no port."""
     process = subprocess.Popen(
         [sys.executable, str(PLUGIN_DIR), engine_address],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        cwd=cwd,
         env={**os.environ, **(env or {})},
     )
     assert process.stdout is not None

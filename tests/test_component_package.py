@@ -59,7 +59,9 @@ def served_engine(fake: FakeAzureServer) -> Iterator[FakeEngine]:
 
 
 @pytest.fixture(scope="module")
-def plugin(fake: FakeAzureServer, served_engine: FakeEngine) -> Iterator[Plugin]:
+def plugin(
+    fake: FakeAzureServer, served_engine: FakeEngine, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Plugin]:
     """One plugin process for the module (its start imports azure-native), talking to one engine, as under the
     Pulumi CLI; each test is a deployment of its own. The fake's CA and cloud reach the process as any process's
     would: through the environment."""
@@ -68,7 +70,8 @@ def plugin(fake: FakeAzureServer, served_engine: FakeEngine) -> Iterator[Plugin]
         "REQUESTS_CA_BUNDLE": str(fake.ca_file),
         "SSL_CERT_FILE": str(fake.ca_file),
     }
-    with started_plugin(served_engine.address, environment) as started:
+    consumer = tmp_path_factory.mktemp("consumer-project")
+    with started_plugin(served_engine.address, consumer, environment) as started:
         yield started
 
 
