@@ -14,7 +14,6 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
-from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -22,8 +21,10 @@ import pulumi
 import typer
 from typer.core import TyperCommand
 
+from . import __version__
 from .azure import AzureReadError, EstateReader, SignInError, reader_from_environment, resolve_cloud
 from .config import (
+    BACKLINE_APP_ID,
     ConfigError,
     Problem,
     default_stack,
@@ -40,6 +41,7 @@ from .plan import build_plan
 from .review import plan_document, plan_progress, render_az, render_markdown, render_text, run_offline
 
 if TYPE_CHECKING:
+    from .config import AccessConfig, Cloud
     from .verify import Attestation, Check
 
 app = typer.Typer(
@@ -60,6 +62,7 @@ EXIT_CREDENTIALS = 3
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
 # How long verify's reads may take beyond --wait (the last round, its retries and Retry-After waits).
 VERIFY_READ_SECONDS = 60.0
+REVOKE_READ_SECONDS = 300.0
 MAX_WAIT_SECONDS = 86400.0
 
 
@@ -68,6 +71,11 @@ class Format(StrEnum):
     json = "json"
     markdown = "markdown"
     az = "az"
+
+
+class RevokeFormat(StrEnum):
+    script = "script"
+    json = "json"
 
 
 class VerifyFormat(StrEnum):
@@ -91,7 +99,7 @@ def _format_option(formats: type[StrEnum], help_text: str) -> Any:
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"backline-access {package_version('backline-access')}")
+        typer.echo(f"backline-access {__version__}")
         raise typer.Exit()
 
 
@@ -329,22 +337,10 @@ def verify(
     try:
         _stop_on(_wait_problem(wait))
         _stop_on(_output_problem(output))
-        stack_path, _, label = _chosen_stack(stack, config, "verify")
-        handed_over = handed_over_config(stack_path)
-        access = load_config(handed_over)
-        # The same settings and cloud rules as the providers in `pulumi up` (no provider starts here).
-        home = build_plan(access).home_subscription
-        settings = provider_settings(handed_over, set(), os.environ, access.tenant_id, home, starts_provider=False)
-        choice = settings.cloud
     except ConfigError as error:
         typer.echo(error.render(), err=True)
         raise typer.Exit(EXIT_INVALID_CONFIG) from None
-    try:
-        cloud = resolve_cloud(choice)
-        reader = reader_from_environment(os.environ, cloud, access.tenant_id, settings=_sign_in_settings(settings.arm))
-    except (AzureReadError, ValueError) as error:
-        typer.echo(f"Error: cannot reach the cloud of {choice.source}: {error}", err=True)
-        raise typer.Exit(EXIT_CREDENTIALS) from None
+    access, label, cloud, reader = _reader_for_stack(stack, config, "verify")
     budget = wait + VERIFY_READ_SECONDS
 
     def attested(checks: list[Check], heading: str | None = None, interrupted: bool = False) -> str:
@@ -399,6 +395,89 @@ def verify(
         raise typer.Exit(EXIT_CREDENTIALS)
     if not ok(checks):
         raise typer.Exit(EXIT_FAILED)
+
+
+@app.command(short_help="Write a script that removes Backline's access (break glass; deletes nothing itself).")
+def revoke(
+    stack: StackOption = None,
+    config: ConfigFileOption = None,
+    output_format: Annotated[
+        str,
+        _format_option(RevokeFormat, "script: a bash script that deletes by id; json: the same list, for bots."),
+    ] = RevokeFormat.script.value,
+    output: OutputOption = None,
+) -> None:
+    """Find every role assignment of Backline's service principal that you can see, and print a bash script that
+    deletes each one by id (the service principal's own deletion is a commented line). For offboarding, a lost
+    stack or an incident: it needs neither Pulumi nor the stack's state, and it only reads.
+
+    It lists the principal's assignments at, above and below the stack config's subscriptions and management
+    groups and every subscription and management group you can list (other subscriptions, resource groups and
+    clusters included); another principal's are never in it. Signs in as `verify` does. Exit codes: 0 every
+    listing was read, 1 the script is incomplete (a scope could not be read), 2 invalid config or usage,
+    3 credentials or tenant problem."""
+    from .revoke import find_revocation, render_json, render_script
+
+    try:
+        _stop_on(_output_problem(output))
+    except ConfigError as error:
+        typer.echo(error.render(), err=True)
+        raise typer.Exit(EXIT_INVALID_CONFIG) from None
+    access, _, cloud, reader = _reader_for_stack(stack, config, "revoke")
+    with _CtrlC(_said("nothing was written, and nothing in Azure was changed.")):
+        try:
+            with reader.deadline(REVOKE_READ_SECONDS, f"{REVOKE_READ_SECONDS:.0f} s revoke may take"):
+                revocation = find_revocation(access, reader)
+                who = _attestation(access.tenant_id, reader)
+        except SignInError as error:
+            fix = login_fix(access.tenant_id, cloud, az_missing=error.az_missing)
+            typer.echo(f"Error: cannot sign in for {error.audience}: {error.message}\n    fix: {fix}", err=True)
+            raise typer.Exit(EXIT_CREDENTIALS) from None
+        except AzureReadError as error:
+            typer.echo(
+                f"Error: cannot look up Backline's service principal in Microsoft Graph: {error}\n"
+                "    fix: give the identity Application.Read.All (or Directory.Read.All), or set "
+                "servicePrincipal.objectId in the stack config (az ad sp show --id "
+                f"{BACKLINE_APP_ID} --query id -o tsv)",
+                err=True,
+            )
+            raise typer.Exit(EXIT_FAILED) from None
+    if output_format == RevokeFormat.json.value:
+        _emit(render_json(revocation), output)
+    else:
+        found_by = f"backline-access revoke {__version__} signed in as {who.verified_by}, {who.date}"
+        _emit(render_script(revocation, cloud.az_prefix(), found_by), output)
+    if not revocation.complete:
+        typer.echo(
+            "Warning: some listings could not be read; the script removes only what was found (see NOT COMPLETE).",
+            err=True,
+        )
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _reader_for_stack(
+    stack: str | None, config: Path | None, command: str
+) -> tuple[AccessConfig, str, Cloud, EstateReader]:
+    """The stack's config, its label, its cloud and a reader signed in as the providers would be (no provider
+    starts). Exits 2 on a bad config, 3 when the cloud cannot be reached."""
+    try:
+        stack_path, _, label = _chosen_stack(stack, config, command)
+        handed_over = handed_over_config(stack_path)
+        access = load_config(handed_over)
+        # The same settings and cloud rules as the providers in `pulumi up`.
+        home = build_plan(access).home_subscription
+        settings = provider_settings(handed_over, set(), os.environ, access.tenant_id, home, starts_provider=False)
+        choice = settings.cloud
+    except ConfigError as error:
+        typer.echo(error.render(), err=True)
+        raise typer.Exit(EXIT_INVALID_CONFIG) from None
+    try:
+        cloud = resolve_cloud(choice)
+        reader = reader_from_environment(os.environ, cloud, access.tenant_id, settings=_sign_in_settings(settings.arm))
+    except (AzureReadError, ValueError) as error:
+        typer.echo(f"Error: cannot reach the cloud of {choice.source}: {error}", err=True)
+        raise typer.Exit(EXIT_CREDENTIALS) from None
+    return access, label, cloud, reader
 
 
 def _attestation(tenant: str, reader: EstateReader) -> Attestation:

@@ -405,21 +405,27 @@ def test_azure_identitys_own_log_line_is_not_printed_before_ours(
     assert "AADSTS7000215" in done.stdout + done.stderr
 
 
-# --- the README -------------------------------------------------------------------------------------------------
+# --- the README and the docs ----------------------------------------------------------------------------------------
 
 
-def test_every_backline_access_command_and_flag_the_readme_shows_exists() -> None:
-    """The From-zero steps and every other example: a command or flag that does not exist fails here."""
+DOCUMENTS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+
+
+@pytest.mark.parametrize("document", DOCUMENTS, ids=[path.name for path in DOCUMENTS])
+def test_every_backline_access_command_and_flag_the_docs_show_exists(document: Path) -> None:
+    """The README's From-zero steps and every example of the README and of each docs page: a command or flag that
+    does not exist fails here."""
     import re
 
     import typer
 
     group = typer.main.get_command(app)
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    from_zero = readme.split("## From zero")[1].split("\n## ")[0]
-    assert all(step in from_zero for step in ("pulumi login", "pulumi stack init", "az login --tenant", "pulumi up"))
-    calls = re.findall(r"backline-access (\w+)((?: +--?[\w-]+(?: +(?!--)[^\s`|&>#]+)?)*)", readme)
-    assert {command for command, _ in calls} >= {"plan", "verify", "init", "schema"}
+    text = document.read_text(encoding="utf-8")
+    if document.name == "README.md":
+        from_zero = text.split("## From zero")[1].split("\n## ")[0]
+        steps = ("pulumi login", "pulumi stack init", "az login --tenant", "pulumi up")
+        assert all(step in from_zero for step in steps)
+    calls = re.findall(r"backline-access (\w+)((?: +--?[\w-]+(?: +(?!--)[^\s`|&>#]+)?)*)", text)
     for command, arguments in calls:
         if command not in getattr(group, "commands", {}):
             assert command in ("access", "is", "on", "does"), f"backline-access {command} is no command"

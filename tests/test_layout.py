@@ -34,7 +34,7 @@ PUBLIC = [
 
 
 def test_the_folders_are_the_jobs() -> None:
-    assert FOLDERS == ["azure", "config", "deploy", "init", "plugin", "review", "verify"]
+    assert FOLDERS == ["azure", "config", "deploy", "init", "plugin", "review", "revoke", "verify"]
 
 
 @pytest.mark.parametrize("name", PUBLIC)

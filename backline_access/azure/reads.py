@@ -124,6 +124,13 @@ class EstateReader:
             for item in self.arm.pages("/subscriptions", {"api-version": SUBSCRIPTIONS_API})
         )
 
+    def management_groups(self) -> list[str]:
+        """The ids of the management groups the credentials can read."""
+        pages = self.arm.pages(
+            "/providers/Microsoft.Management/managementGroups", {"api-version": MANAGEMENT_GROUPS_API}
+        )
+        return sorted(str(item["name"]) for item in pages)
+
     def management_group_subscriptions(self, group: str) -> list[str]:
         """Every subscription below a management group, at any depth."""
         scope = management_group_scope(group)

@@ -257,12 +257,13 @@ class AzureHttp:
         return self._send(request, scope or path, **options)
 
     def pages(self, path: str, params: Mapping[str, str], scope: str | None = None) -> Iterator[dict[str, Any]]:
-        """Every item of a list, following `nextLink` (ARM) or `@odata.nextLink` (Graph)."""
+        """Every item of a list, following `nextLink` (ARM), `@nextLink` (ARM's list of management groups, as its
+        REST spec's ListManagementGroups example has it) or `@odata.nextLink` (Graph)."""
         document = self.get(path, params, scope)
         seen: set[str] = set()
         while True:
             yield from document.get("value", [])
-            next_link = document.get("nextLink") or document.get("@odata.nextLink")
+            next_link = document.get("nextLink") or document.get("@nextLink") or document.get("@odata.nextLink")
             if not next_link:
                 return
             if next_link in seen or len(seen) >= MAX_PAGES:

@@ -225,6 +225,8 @@ class FakeAzureServer:
             return 200, {}, self._role_definition(path)
         if "/providers/microsoft.authorization/roleassignments" in lower:
             return self._role_assignments(method, path, query, body)
+        if lower.rstrip("/") == "/providers/microsoft.management/managementgroups" and method == "GET":
+            return 200, {}, self._management_groups(path, query)
         if lower.startswith("/providers/microsoft.management/managementgroups/"):
             return 200, {}, self._descendants(path, query)
         if "/providers/microsoft.containerservice/managedclusters" in lower:
@@ -392,14 +394,14 @@ class FakeAzureServer:
                     f"'Microsoft.Resources/read' over scope '{scope}' or the scope is invalid.",
                 )
 
-    def _page(self, items: list[Any], path: str, query: dict[str, str]) -> dict[str, Any]:
+    def _page(self, items: list[Any], path: str, query: dict[str, str], link: str = "nextLink") -> dict[str, Any]:
         start = int(query.get("$skiptoken", "0"))
         page = items[start : start + self.page_size]
         document: dict[str, Any] = {"value": page}
         if start + self.page_size < len(items):
-            document["nextLink"] = f"{self.url}{path}?{urlencode({**query, '$skiptoken': start + self.page_size})}"
+            document[link] = f"{self.url}{path}?{urlencode({**query, '$skiptoken': start + self.page_size})}"
         if any(re.search(pattern, path, re.I) for pattern in self.faults.looping_pages):
-            document["nextLink"] = f"{self.url}{path}?{urlencode(query)}"  # this very page again
+            document[link] = f"{self.url}{path}?{urlencode(query)}"  # this very page again
         return document
 
     def _subscriptions(self, path: str, query: dict[str, str]) -> dict[str, Any]:
@@ -469,6 +471,25 @@ class FakeAzureServer:
             f"The Resource 'Microsoft.ContainerService/managedClusters/{name}' under resource group '{group}' "
             "was not found.",
         )
+
+    def _management_groups(self, path: str, query: dict[str, str]) -> dict[str, Any]:
+        """`GET /providers/Microsoft.Management/managementGroups`: the groups the caller may read, in the shape of
+        the REST spec's ListManagementGroups example (id, type, name, tenantId, displayName)."""
+        visible = [
+            group
+            for group in self.estate.management_groups
+            if not self._forbidden(f"/providers/Microsoft.Management/managementGroups/{group}")
+        ]
+        items = [
+            {
+                "id": f"/providers/Microsoft.Management/managementGroups/{group}",
+                "type": "Microsoft.Management/managementGroups",
+                "name": group,
+                "properties": {"tenantId": self.estate.tenant, "displayName": group},
+            }
+            for group in visible
+        ]
+        return self._page(items, path, query, link="@nextLink")
 
     def _descendants(self, path: str, query: dict[str, str]) -> dict[str, Any]:
         match = re.fullmatch(r"/providers/Microsoft\.Management/managementGroups/([^/]+)/descendants", path, re.I)
