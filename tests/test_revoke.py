@@ -7,7 +7,7 @@ import json
 import os
 import stat
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pytest
@@ -16,8 +16,11 @@ from fake_azure import Estate as FakeEstate
 from test_verification import SP, SUB_A, SUB_B, TENANT
 from typer.testing import CliRunner
 
+from backline_access.azure import AssignmentInventory, RoleDefinitionInfo
+from backline_access.azure.reads import assignment_info
 from backline_access.cli import app
-from backline_access.config import AKS_RBAC_READER, BACKLINE_APP_ID, READER
+from backline_access.config import AKS_RBAC_READER, BACKLINE_APP_ID, READER, parse_config
+from backline_access.revoke import find_revocation, render_script
 
 Serve = Callable[..., FakeAzureServer]
 runner = CliRunner()
@@ -184,3 +187,32 @@ def test_refused_credentials_exit_3_with_the_fix(
     code, out, err = revoke(stack_file)
     assert code == 3 and out == ""
     assert "Error: cannot sign in" in err and "fix:" in err
+
+
+class ListingThatIgnoresItsFilter:
+    """Reads whose role assignment listing returns every principal's (as a listing without `$filter` would): the
+    script must still hold Backline's only."""
+
+    def service_principal(self, app_id: str) -> str | None:
+        return SP
+
+    def subscriptions(self) -> list[str]:
+        return [SUB_A]
+
+    def management_groups(self) -> list[str]:
+        return []
+
+    def role_assignments(self, principal_id: str, scopes: Iterable[str]) -> AssignmentInventory:
+        everyone = [assignment_info(a.arm()) for a in (BACKLINES[0], *OTHERS)]
+        return AssignmentInventory({scope: everyone for scope in scopes})
+
+    def role_definition(self, role_definition_id: str) -> RoleDefinitionInfo:
+        raise AssertionError("only Backline's roles are named")
+
+
+def test_another_principals_assignment_is_never_in_the_script_even_if_a_listing_returns_it() -> None:
+    access = parse_config({"tenantId": TENANT, "subscriptions": [SUB_A]})
+    revocation = find_revocation(access, ListingThatIgnoresItsFilter())
+    assert [found.assignment.id for found in revocation.assignments] == [BACKLINES[0].id]
+    script = render_script(revocation, "", "a test")
+    assert OTHER not in script and "o-a" not in script
