@@ -286,6 +286,16 @@ def _stop_on(problem: Problem | None) -> None:
         raise ConfigError([problem], heading="Usage")
 
 
+def _exit_on_usage(*problems: Problem | None) -> None:
+    """The first usage problem, said with its fix, and exit 2; nothing when there is none."""
+    try:
+        for problem in problems:
+            _stop_on(problem)
+    except ConfigError as error:
+        typer.echo(error.render(), err=True)
+        raise typer.Exit(EXIT_INVALID_CONFIG) from None
+
+
 def _wait_problem(wait: float) -> Problem | None:
     if math.isfinite(wait) and 0 <= wait <= MAX_WAIT_SECONDS:
         return None
@@ -334,12 +344,7 @@ def verify(
     )
     from .verify import render_text as render_checks
 
-    try:
-        _stop_on(_wait_problem(wait))
-        _stop_on(_output_problem(output))
-    except ConfigError as error:
-        typer.echo(error.render(), err=True)
-        raise typer.Exit(EXIT_INVALID_CONFIG) from None
+    _exit_on_usage(_wait_problem(wait), _output_problem(output))
     access, label, cloud, reader = _reader_for_stack(stack, config, "verify")
     budget = wait + VERIFY_READ_SECONDS
 
@@ -418,11 +423,7 @@ def revoke(
     3 credentials or tenant problem."""
     from .revoke import find_revocation, render_json, render_script
 
-    try:
-        _stop_on(_output_problem(output))
-    except ConfigError as error:
-        typer.echo(error.render(), err=True)
-        raise typer.Exit(EXIT_INVALID_CONFIG) from None
+    _exit_on_usage(_output_problem(output))
     access, _, cloud, reader = _reader_for_stack(stack, config, "revoke")
     with _CtrlC(_said("nothing was written, and nothing in Azure was changed.")):
         try:

@@ -125,6 +125,15 @@ class AssignmentInventory:
     assignments: dict[str, list[RoleAssignmentInfo]] = field(default_factory=dict)
     failures: dict[str, AzureFailure] = field(default_factory=dict)
 
+    def distinct(self) -> list[RoleAssignmentInfo]:
+        """Each assignment once, by id (listings at a subscription and at a group above it both return the
+        group's)."""
+        seen: dict[str, RoleAssignmentInfo] = {}
+        for listed in self.assignments.values():
+            for assignment in listed:
+                seen.setdefault(assignment.id.lower(), assignment)
+        return sorted(seen.values(), key=lambda a: a.id.lower())
+
 
 @dataclass
 class GroupInventory:

@@ -33,7 +33,7 @@ from .problems import (
     login_fix,
     rbac_fix,
 )
-from .roles import AKS_RBAC_READER, BACKLINE_APP_ID, READER, Role, assignment_name
+from .roles import AKS_RBAC_READER, BACKLINE_APP_ID, GRANTED_ROLE_NAMES, READER, Role, assignment_name
 from .schema import stack_file_schema
 from .source import (
     config_from_pulumi,
@@ -48,6 +48,7 @@ from .stacks import StackName, default_stack, parse_stack_name, project_folder, 
 __all__ = [
     "AKS_RBAC_READER",
     "BACKLINE_APP_ID",
+    "GRANTED_ROLE_NAMES",
     "MANAGEMENT_GROUPS_FIX",
     "NAMESPACE",
     "OBJECT_ID_FIX",

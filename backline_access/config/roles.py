@@ -33,6 +33,10 @@ AKS_RBAC_READER = Role(
 )
 
 
+# The two roles by guid, with their names: what this project grants, and all it ever does.
+GRANTED_ROLE_NAMES = {role.guid: role.name for role in (READER, AKS_RBAC_READER)}
+
+
 def assignment_name(scope: str, role: Role, app_id: str = BACKLINE_APP_ID) -> str:
     """Deterministic role assignment name: the same (scope, role, app) always gives the same GUID,
     so a re-run after lost state converges on the assignment it made before."""

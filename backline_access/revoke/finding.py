@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ..azure import AssignmentInventory, AzureFailure, AzureReadError, RoleAssignmentInfo, RoleDefinitionInfo
-from ..config import AKS_RBAC_READER, BACKLINE_APP_ID, READER, AccessConfig, management_group_scope
+from ..config import BACKLINE_APP_ID, GRANTED_ROLE_NAMES, AccessConfig, management_group_scope
 from ..plan import build_plan
 
-_ROLE_NAMES = {role.guid: role.name for role in (READER, AKS_RBAC_READER)}
 # Where the listings of scopes themselves failed: not a scope of Azure's, a name for the report.
 SUBSCRIPTION_LIST = "the list of subscriptions"
 GROUP_LIST = "the list of management groups"
@@ -61,8 +60,10 @@ def find_revocation(access: AccessConfig, reads: RevocationReads) -> Revocation:
     inventory = reads.role_assignments(principal, scopes)
     revocation.not_read.update(inventory.failures)
     revocation.scopes_read = len(inventory.assignments)
-    held = _distinct(
-        a for listed in inventory.assignments.values() for a in listed if a.principal_id.lower() == principal.lower()
+    # Each once, by scope; Backline's only, even from a listing that returned others.
+    held = sorted(
+        (a for a in inventory.distinct() if a.principal_id.lower() == principal.lower()),
+        key=lambda a: (a.scope.lower(), a.role_guid, a.name),
     )
     asked = {(g.scope.rstrip("/").lower(), g.role.guid) for g in build_plan(access).assignments}
     names = _role_names(held, reads)
@@ -88,15 +89,9 @@ def _scopes_to_list(access: AccessConfig, reads: RevocationReads, not_read: dict
     return list(dict.fromkeys(scopes))
 
 
-def _distinct(assignments: Iterable[RoleAssignmentInfo]) -> list[RoleAssignmentInfo]:
-    """Each assignment once (one above a subscription is listed at every subscription below it), by scope."""
-    by_id = {a.id.lower(): a for a in assignments}
-    return sorted(by_id.values(), key=lambda a: (a.scope.lower(), a.role_guid, a.name))
-
-
 def _role_names(assignments: list[RoleAssignmentInfo], reads: RevocationReads) -> dict[str, str]:
     """The two roles this project grants by name; any other by its definition (one GET per distinct role)."""
-    names = dict(_ROLE_NAMES)
+    names = dict(GRANTED_ROLE_NAMES)
     for assignment in assignments:
         if assignment.role_guid in names:
             continue

@@ -9,15 +9,14 @@ stack grants"). What cannot be read is unknown, never pass.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Protocol
 
 from ..azure import AssignmentInventory, AzureReadError, RoleAssignmentInfo, RoleDefinitionInfo
-from ..config import AKS_RBAC_READER, READER
+from ..config import GRANTED_ROLE_NAMES
 from .model import Check
 
 CHECK = "least privilege"
-_READ_ONLY_ROLES = {role.guid: role.name for role in (READER, AKS_RBAC_READER)}
 
 
 class RoleDefinitionReads(Protocol):
@@ -52,13 +51,13 @@ def least_privilege_checks(
                 "; ".join(fixes),
             )
         ]
-    assignments = _distinct(a for listed in inventory.assignments.values() for a in listed)
+    assignments = inventory.distinct()
     checks: list[Check] = []
     definitions: dict[str, RoleDefinitionInfo | AzureReadError] = {}
     for assignment in assignments:
-        if assignment.role_guid in _READ_ONLY_ROLES:
+        if assignment.role_guid in GRANTED_ROLE_NAMES:
             if (assignment.scope.rstrip("/").lower(), assignment.role_guid) not in planned:
-                checks.append(_more_than_asked(assignment, _READ_ONLY_ROLES[assignment.role_guid], az))
+                checks.append(_more_than_asked(assignment, GRANTED_ROLE_NAMES[assignment.role_guid], az))
             continue
         if assignment.role_guid not in definitions:
             try:
@@ -78,14 +77,6 @@ def least_privilege_checks(
             )
         ]
     return checks
-
-
-def _distinct(assignments: Iterable[RoleAssignmentInfo]) -> list[RoleAssignmentInfo]:
-    """Each assignment once (listings at a subscription and at a group above it both return the group's)."""
-    seen: dict[str, RoleAssignmentInfo] = {}
-    for assignment in assignments:
-        seen.setdefault(assignment.id.lower(), assignment)
-    return sorted(seen.values(), key=lambda a: a.id.lower())
 
 
 def _delete(assignment: RoleAssignmentInfo, az: str) -> str:
